@@ -1,0 +1,30 @@
+"""minigrad: a small, readable, fast autograd and deep-learning framework on NumPy."""
+from minigrad.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.ops import (
+    PRIMITIVES,
+    clip,
+    concatenate,
+    exp,
+    log,
+    maximum,
+    minimum,
+    relu,
+    sigmoid,
+    sqrt,
+    stack,
+    tanh,
+    where,
+)
+from minigrad.tensor import Tensor
+
+__version__ = "0.1.0"
+
+from minigrad import nn, optim  # noqa: E402  (they build on the names above)
+
+__all__ = [
+    "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "gradcheck", "GradcheckError", "PRIMITIVES",
+    "clip", "concatenate", "exp", "log", "maximum", "minimum", "relu", "sigmoid", "sqrt",
+    "stack", "tanh", "where", "nn", "optim",
+]

@@ -1,0 +1,217 @@
+"""The backward pass: grad mode, anomaly mode, the graph node, and reverse-mode accumulation.
+
+A Tensor made by a primitive while grad mode is on keeps a ``Node``: the primitive, its
+inputs, the arrays the forward saw, and what the forward saved. ``backward`` orders the
+graph with an explicit stack (no recursion, so a 10,000-op chain works), walks it from the
+output back to the leaves calling each primitive's vector-Jacobian rules, and sums the
+gradients of tensors used more than once.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+
+class _Modes(threading.local):
+    grad_enabled = True
+    anomaly = False
+
+
+modes = _Modes()
+
+
+class _GradModeSwitch(contextlib.ContextDecorator):
+    """Sets grad mode inside a ``with`` block or a decorated function, then restores it."""
+
+    mode: bool
+
+    def __enter__(self):
+        self._previous = modes.grad_enabled
+        modes.grad_enabled = self.mode
+
+    def __exit__(self, *exc):
+        modes.grad_enabled = self._previous
+        return False
+
+
+class no_grad(_GradModeSwitch):
+    """Record no graph inside: results do not require grad, and no node is kept alive."""
+
+    mode = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Turn graph recording back on, e.g. inside a ``no_grad`` block."""
+
+    mode = True
+
+
+def is_grad_enabled() -> bool:
+    return modes.grad_enabled
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Inside it, a primitive whose forward output or input gradient holds NaN or inf raises
+    ``FloatingPointError`` naming the primitive. It costs a finiteness check per op, so it is
+    off by default."""
+
+    def __enter__(self):
+        self._previous = modes.anomaly
+        modes.anomaly = True
+
+    def __exit__(self, *exc):
+        modes.anomaly = self._previous
+        return False
+
+
+def check_finite(array: np.ndarray, op_name: str, where: str) -> None:
+    """Raise FloatingPointError if a float array holds NaN or inf (used by detect_anomaly)."""
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return
+    n_nan = int(np.isnan(array).sum())
+    n_inf = int(np.isinf(array).sum())
+    raise FloatingPointError(
+        f"{op_name} produced non-finite values in its {where} "
+        f"({n_nan} NaN, {n_inf} inf, shape {array.shape})"
+    )
+
+
+class Node:
+    """How a tensor was made: ``primitive(*inputs, **params)``.
+
+    ``arrays`` are the inputs' ndarrays (constants as given), ``saved`` is what the forward
+    kept for the gradient (by default its output). ``release()`` drops all of it after a
+    backward pass so the graph's memory goes at once.
+    """
+
+    __slots__ = ("primitive", "inputs", "arrays", "saved", "params")
+
+    def __init__(self, primitive, inputs: tuple, arrays: tuple, saved: Any, params: dict):
+        self.primitive = primitive
+        self.inputs = inputs
+        self.arrays = arrays
+        self.saved = saved
+        self.params = params
+
+    @property
+    def released(self) -> bool:
+        return self.inputs is None
+
+    def release(self) -> None:
+        self.inputs = self.arrays = self.saved = self.params = None
+
+    def input_gradient(self, index: int, upstream: np.ndarray) -> np.ndarray:
+        """The vector-Jacobian product for input ``index``, shaped and typed like that input."""
+        raw = self.primitive.vjp(index, upstream, self.saved, self.arrays, self.params)
+        return fit_gradient(raw, self.arrays[index])
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: undo NumPy broadcasting of an input of that shape.
+
+    Broadcasting prepends axes and stretches size-1 axes; the gradient of a broadcast is the
+    sum over the axes it created or stretched. Every binary primitive relies on this one helper.
+    """
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def fit_gradient(grad, like: np.ndarray) -> np.ndarray:
+    """Give a raw rule result the shape and dtype of the input it is the gradient of."""
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape != like.shape:
+        grad = unbroadcast(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
+
+
+def _needs_grad(value) -> bool:
+    return getattr(value, "_requires_grad", False)
+
+
+def topological_order(root) -> list:
+    """Tensors of root's graph that need a gradient, each after every tensor it feeds.
+
+    Iterative depth-first search; the reversed post-order lists the root first.
+    Raises RuntimeError on a node whose graph a previous backward already freed.
+    """
+    post_order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        tensor, children_done = stack.pop()
+        if children_done:
+            post_order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is None:
+            continue
+        if node.released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the graph of "
+                f"'{node.primitive.name}' was freed by an earlier backward(). "
+                f"Pass retain_graph=True to the first backward() to keep it."
+            )
+        for parent in node.inputs:
+            if _needs_grad(parent) and id(parent) not in visited:
+                stack.append((parent, False))
+    post_order.reverse()
+    return post_order
+
+
+TraceFn = Callable[[Any, int, np.ndarray, np.ndarray], None]
+
+
+def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: TraceFn | None = None) -> None:
+    """Accumulate d(root)/d(leaf), contracted with ``grad``, into every leaf's ``.grad``.
+
+    ``trace(tensor, input_index, upstream, input_grad)``, if given, is called for each
+    vector-Jacobian product, in the order they are computed (the backprop trace uses it).
+    """
+    order = topological_order(root)
+    pending = {id(root): grad}
+    anomaly = modes.anomaly
+    for tensor in order:
+        upstream = pending.pop(id(tensor), None)
+        if upstream is None:
+            continue
+        node = tensor._node
+        if node is None or tensor._retains_grad:
+            _accumulate(tensor, upstream)
+        if node is None:
+            continue
+        for index, parent in enumerate(node.inputs):
+            if not _needs_grad(parent):
+                continue
+            input_grad = node.input_gradient(index, upstream)
+            if anomaly:
+                check_finite(input_grad, node.primitive.name, f"gradient for input {index}")
+            if trace is not None:
+                trace(tensor, index, upstream, input_grad)
+            key = id(parent)
+            previous = pending.get(key)
+            pending[key] = input_grad if previous is None else previous + input_grad
+        if not retain_graph:
+            node.release()
+
+
+def _accumulate(tensor, grad: np.ndarray) -> None:
+    if tensor.grad is None:
+        # A copy, because the same upstream array may be handed to several inputs.
+        tensor.grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+    else:
+        tensor.grad += grad

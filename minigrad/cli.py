@@ -1,0 +1,40 @@
+"""The ``minigrad`` command: ``minigrad --version``, ``minigrad <subcommand> ...``.
+
+Each subcommand lives in its own module, which provides ``register(subparsers)``:
+it adds its parser and sets ``func`` (called with the parsed arguments, returning
+an exit code). Adding a subcommand means adding its module name to SUBCOMMANDS.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+import minigrad
+
+SUBCOMMANDS: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minigrad",
+        description="minigrad: autograd on NumPy; train small MLPs and study optimizers.",
+    )
+    parser.add_argument("--version", action="version", version=f"minigrad {minigrad.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMANDS:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
