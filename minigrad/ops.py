@@ -19,6 +19,7 @@ is gradchecked.
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import Callable
 
 import numpy as np
@@ -33,7 +34,7 @@ PRIMITIVES: dict[str, "Primitive"] = {}
 class Primitive:
     """One differentiable operation: a forward on arrays and one gradient rule per input."""
 
-    __slots__ = ("name", "forward", "rules", "argnum_rule", "saves")
+    __slots__ = ("name", "forward", "rules", "argnum_rule", "saves", "module")
 
     def __init__(self, name: str, forward: Callable, *rules: Callable,
                  argnum_rule: Callable | None = None, saves: bool = False):
@@ -44,6 +45,7 @@ class Primitive:
         self.rules = rules
         self.argnum_rule = argnum_rule  # for variadic primitives: rule(argnum, g, saved, *inputs, **params)
         self.saves = saves
+        self.module = sys._getframe(1).f_globals.get("__name__")  # where it is defined, for the docs and tests
         PRIMITIVES[name] = self
 
     def __repr__(self) -> str:
@@ -142,24 +144,25 @@ power = Primitive(
 
 
 # ---- matrix product ----------------------------------------------------------------------
+def _as_matrices(g, a, b):
+    """Promote 1-D operands to matrices as np.matmul does, and give g the axes they lost."""
+    if b.ndim == 1:
+        b, g = b[:, None], g[..., None]
+    if a.ndim == 1:
+        a, g = a[None, :], np.expand_dims(g, -2)
+    return g, a, b
+
+
 def _matmul_grad_a(g, out, a, b):
-    if b.ndim == 1:                        # (..., n, m) @ (m,) -> (..., n)
-        g, b = g[..., None], b[None, :]
-        return g @ b
-    if a.ndim == 1:                        # (n,) @ (..., n, m) -> (..., m)
-        return (g[..., None, :] @ _swap_last(b))
-    return g @ _swap_last(b)
+    g, a2, b2 = _as_matrices(g, a, b)
+    grad = g @ _swap_last(b2)
+    return grad[..., 0, :] if a.ndim == 1 else grad
 
 
 def _matmul_grad_b(g, out, a, b):
-    if a.ndim == 1:
-        a, g = a[:, None], g[..., None, :]
-        if b.ndim == 1:                    # (n,) @ (n,) -> ()
-            return (a * g)[..., 0]
-        return a @ g
-    if b.ndim == 1:
-        return (_swap_last(a) @ g[..., None])[..., 0]
-    return _swap_last(a) @ g
+    g, a2, b2 = _as_matrices(g, a, b)
+    grad = _swap_last(a2) @ g
+    return grad[..., 0] if b.ndim == 1 else grad
 
 
 def _matmul_forward(a, b):
