@@ -1,0 +1,4 @@
+"""Test-wide settings: figures are drawn headless."""
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
