@@ -184,6 +184,7 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
     """
     order = topological_order(root)
     pending = {id(root): grad}
+    handed_to_leaves: set[int] = set()
     anomaly = modes.anomaly
     for tensor in order:
         upstream = pending.pop(id(tensor), None)
@@ -191,7 +192,7 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
             continue
         node = tensor._node
         if node is None or tensor._retains_grad:
-            _accumulate(tensor, upstream)
+            _accumulate(tensor, upstream, upstream is not grad and _owned(upstream, handed_to_leaves))
         if node is None:
             continue
         for index, parent in enumerate(node.inputs):
@@ -209,9 +210,22 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
             node.release()
 
 
-def _accumulate(tensor, grad: np.ndarray) -> None:
+def _owned(grad: np.ndarray, handed_to_leaves: set) -> bool:
+    """Whether a leaf may keep ``grad`` itself instead of a copy.
+
+    A rule may hand the same array to several inputs (add passes its upstream through) or
+    return a view; a leaf's ``.grad`` is later updated in place, so it must own its array.
+    A writeable array that owns its memory and was not given to another leaf is safe, and
+    skipping the copy matters for large weight matrices.
+    """
+    if grad.base is not None or not grad.flags.writeable or id(grad) in handed_to_leaves:
+        return False
+    handed_to_leaves.add(id(grad))
+    return True
+
+
+def _accumulate(tensor, grad: np.ndarray, owned: bool) -> None:
     if tensor.grad is None:
-        # A copy, because the same upstream array may be handed to several inputs.
-        tensor.grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+        tensor.grad = grad if owned and grad.dtype == tensor.data.dtype else np.array(grad, dtype=tensor.data.dtype)
     else:
         tensor.grad += grad

@@ -170,3 +170,14 @@ def test_backward_trace_reports_each_vector_jacobian_product():
     run_backward(y, np.ones(1), trace=lambda t, i, up, g: seen.append((t.op, i, g.copy())))
     assert [(op, i) for op, i, _ in seen] == [("exp", 0), ("mul", 0)]
     np.testing.assert_allclose(seen[1][2], 3 * np.exp(6.0))
+
+
+def test_leaf_grad_never_aliases_the_callers_gradient_array():
+    x = mg.Tensor(np.zeros(3), requires_grad=True)
+    upstream = np.ones(3)
+    x.backward(upstream)
+    x.grad += 1
+    np.testing.assert_array_equal(upstream, [1, 1, 1])
+    y = mg.Tensor(np.zeros(3), requires_grad=True)
+    (y.reshape(3, 1) + 0).backward(np.ones((3, 1)))  # a view of the upstream reaches the leaf
+    assert y.grad.base is None or y.grad.base is not upstream
