@@ -1,0 +1,29 @@
+"""minigrad.nn: modules, layers, losses and initializers, with PyTorch's names and habits.
+
+>>> import minigrad as mg
+>>> from minigrad import nn
+>>> model = nn.MLP([4, 8, 3], seed=0)
+>>> loss = nn.functional.cross_entropy(model(mg.Tensor([[0.1, 0.2, 0.3, 0.4]])), [2])
+>>> loss.dtype
+dtype('float32')
+"""
+from minigrad.nn import functional, init
+from minigrad.nn.layers import MLP, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minigrad.nn.module import (
+    IncompatibleKeys,
+    Module,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+    load,
+    save,
+)
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
+    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "functional", "init", "save", "load",
+]

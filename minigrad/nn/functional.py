@@ -1,0 +1,338 @@
+"""Functions of the nn package: activations, softmax, the fused linear map, and the losses.
+
+The ones that matter for speed or stability are primitives of their own, defined here with
+``minigrad.ops.Primitive`` (forward and gradient rules side by side, as in ``ops.py``):
+
+- ``linear``: ``x @ W.T + b`` in one node; gradients ``g @ W``, ``g.T @ x`` and ``g.sum(0)``.
+- ``cross_entropy``: log-sum-exp forward, gradient ``(softmax - target) / n`` from the
+  softmax the forward saved; no chain of small ops, no overflow for huge logits.
+- ``log_softmax``, ``softmax``, ``leaky_relu``, ``nll_loss``,
+  ``binary_cross_entropy_with_logits``.
+
+Every loss takes ``reduction="mean" | "sum" | "none"``, as in ``torch.nn.functional``, and
+returns a tensor of the input's dtype (the loss of a float32 model is float32).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.ops import Primitive
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "linear", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
+    "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _array(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+# ---- linear ------------------------------------------------------------------------------
+def _linear_forward(x, weight, bias):
+    # The layer computes in its parameters' dtype, so a float64 batch into a float32
+    # model gives float32 outputs (and a float32 loss) instead of promoting everything.
+    if x.dtype != weight.dtype:
+        x = x.astype(weight.dtype)
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """Collapse the leading (batch) axes: (..., k) -> (n, k)."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
+
+
+_linear = Primitive(
+    "linear", _linear_forward,
+    lambda g, out, x, weight, bias: g @ weight,
+    lambda g, out, x, weight, bias: _rows(g).T @ _rows(x),
+    lambda g, out, x, weight, bias: _rows(g).sum(axis=0),
+)
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """``x @ weight.T + bias`` as one node: ``x`` is (..., in), ``weight`` (out, in), ``bias`` (out,)."""
+    return _linear(x, weight, bias)
+
+
+# ---- activations -------------------------------------------------------------------------
+relu = ops.relu
+tanh = ops.tanh
+sigmoid = ops.sigmoid
+
+
+_leaky_relu = Primitive(
+    "leaky_relu",
+    lambda a, negative_slope: np.where(a > 0, a, a * negative_slope),
+    lambda g, out, a, negative_slope: np.where(a > 0, g, g * negative_slope),
+)
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere (gradient ``negative_slope`` at 0, as PyTorch)."""
+    return _leaky_relu(x, negative_slope=negative_slope)
+
+
+def dropout(x, p: float, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p); identity when
+    not training or ``p == 0``. The mask comes from ``rng`` (seeded by the caller)."""
+    if not training or p == 0:
+        return x
+    if rng is None:
+        raise ValueError("dropout needs an explicit numpy Generator (rng=) when training")
+    data = _array(x)
+    dtype = data.dtype if data.dtype.kind == "f" else np.float32
+    keep = rng.random(data.shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return ops.mul(x, (keep * scale).astype(dtype, copy=False))
+
+
+# ---- softmax and log-softmax ---------------------------------------------------------------
+def _log_softmax_forward(a, axis):
+    shifted = a - a.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _softmax_forward(a, axis):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+_log_softmax = Primitive(
+    "log_softmax", _log_softmax_forward,
+    # d/dx of x - lse(x): g - softmax * sum(g)
+    lambda g, out, a, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
+)
+_softmax = Primitive(
+    "softmax", _softmax_forward,
+    # Jacobian diag(s) - s s^T applied to g: s * (g - <g, s>)
+    lambda g, out, a, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+)
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, computed after subtracting the maximum (no overflow)."""
+    return _softmax(x, axis=axis)
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``, stable for any magnitude of x."""
+    return _log_softmax(x, axis=axis)
+
+
+# ---- reductions shared by the losses -------------------------------------------------------
+def _reduce(per_sample: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return per_sample.sum() / per_sample.size if per_sample.size else per_sample.sum() * np.nan
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+def _spread_upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
+    """d(reduced)/d(per-sample loss) times g, shaped to broadcast against per-sample terms."""
+    if reduction == "mean":
+        return g / n
+    return g
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+# ---- cross-entropy: one fused primitive ---------------------------------------------------
+def _cross_entropy_forward(logits, target, reduction, label_smoothing, class_indices):
+    """Per-sample loss -sum_c q_c log p_c with log p = logits - logsumexp(logits).
+
+    ``q`` is the target distribution: one-hot (class indices) or given (probabilities),
+    mixed with the uniform distribution by ``label_smoothing``. Saves the softmax for the
+    backward pass, and log p when the target itself may need a gradient.
+    """
+    n, classes = logits.shape
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    log_total = np.log(total)
+    probs = exp
+    probs /= total
+    log_probs = None
+    if class_indices:
+        rows = np.arange(n)
+        per_sample = log_total[:, 0] - shifted[rows, target]
+        if label_smoothing:
+            mean_nll = log_total[:, 0] - shifted.mean(axis=1)
+            per_sample = (1 - label_smoothing) * per_sample + label_smoothing * mean_nll
+    else:
+        log_probs = shifted - log_total
+        weights = target if not label_smoothing else (1 - label_smoothing) * target + label_smoothing / classes
+        per_sample = -(weights * log_probs).sum(axis=1)
+    per_sample = per_sample.astype(logits.dtype, copy=False)
+    return _reduce(per_sample, reduction), (probs, log_probs)
+
+
+def _cross_entropy_grad_logits(g, saved, logits, target, reduction, label_smoothing, class_indices):
+    probs, _ = saved
+    n, classes = logits.shape
+    if class_indices:
+        # q = (1 - eps) onehot + eps / C sums to one, so the gradient is softmax - q.
+        grad = probs - label_smoothing / classes if label_smoothing else probs.copy()
+        grad[np.arange(n), target] -= 1 - label_smoothing
+    else:
+        # Targets need not sum to one: d/dlogits of -sum q log p is softmax * sum(q) - q.
+        weights = target if not label_smoothing else (1 - label_smoothing) * target + label_smoothing / classes
+        grad = probs * weights.sum(axis=1, keepdims=True) - weights
+    upstream = _spread_upstream(g, reduction, n)
+    if reduction == "none":
+        upstream = upstream[:, None]
+    grad *= upstream
+    return grad
+
+
+def _cross_entropy_grad_target(g, saved, logits, target, reduction, label_smoothing, class_indices):
+    _, log_probs = saved  # only probability targets can require a gradient
+    upstream = _spread_upstream(g, reduction, logits.shape[0])
+    if reduction == "none":
+        upstream = upstream[:, None]
+    return -(1 - label_smoothing) * log_probs * upstream
+
+
+_cross_entropy = Primitive(
+    "cross_entropy", _cross_entropy_forward, _cross_entropy_grad_logits, _cross_entropy_grad_target,
+    saves=True,
+)
+
+
+def _class_indices(target: np.ndarray, logits_shape: tuple, what: str) -> np.ndarray:
+    """Validate integer class labels for (n, C) scores; raise naming the offending values."""
+    n, classes = logits_shape
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{what}: class labels must be integers, got dtype {target.dtype}"
+            + (" (for probability targets pass an array of the logits' shape)" if target.dtype.kind == "f" else "")
+        )
+    if target.ndim != 1:
+        raise ValueError(f"{what}: class labels must be 1-D of length {n}, got shape {target.shape}")
+    if target.shape[0] != n:
+        raise ValueError(f"{what}: batch size mismatch: {n} rows of scores but {target.shape[0]} labels")
+    if n and (target.min() < 0 or target.max() >= classes):
+        bad = np.unique(target[(target < 0) | (target >= classes)])
+        raise ValueError(f"{what}: class labels must be in [0, {classes - 1}], got {bad.tolist()}")
+    return target
+
+
+def _check_scores(scores: np.ndarray, what: str, name: str = "logits") -> None:
+    if scores.ndim != 2:
+        raise ValueError(f"{what}: {name} must be 2-D (batch, classes), got shape {scores.shape}")
+    if scores.dtype.kind != "f":
+        raise TypeError(f"{what}: {name} must be floating point, got dtype {scores.dtype}")
+
+
+def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy between (n, C) ``logits`` and ``target``, as ``torch.nn.functional.cross_entropy``.
+
+    ``target`` is either n integer class indices, or (n, C) class probabilities. With
+    ``label_smoothing`` = eps the target becomes (1 - eps) * target + eps / C. One fused,
+    stable node: the forward uses log-sum-exp, the gradient with respect to the logits is
+    ``(softmax * sum(q) - q) / n`` for the mean (``softmax - onehot`` without smoothing).
+    """
+    scores = _array(logits)
+    labels = _array(target)
+    _check_scores(scores, "cross_entropy")
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_indices = labels.shape != scores.shape or labels.dtype.kind != "f"
+    if class_indices:
+        _class_indices(labels, scores.shape, "cross_entropy")
+    elif labels.dtype != scores.dtype and not isinstance(target, Tensor):
+        target = labels.astype(scores.dtype)
+    return _cross_entropy(logits, target, reduction=reduction, label_smoothing=float(label_smoothing),
+                          class_indices=class_indices)
+
+
+# ---- negative log-likelihood --------------------------------------------------------------
+def _nll_forward(log_probs, target, reduction):
+    per_sample = -log_probs[np.arange(log_probs.shape[0]), target]
+    return _reduce(per_sample, reduction)
+
+
+def _nll_grad(g, out, log_probs, target, reduction):
+    n = log_probs.shape[0]
+    grad = np.zeros_like(log_probs)
+    grad[np.arange(n), target] = -_spread_upstream(g, reduction, n)
+    return grad
+
+
+_nll_loss = Primitive("nll_loss", _nll_forward, _nll_grad)  # integer labels have no gradient
+
+
+def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer class labels given (n, C) log-probabilities:
+    ``-log_probs[i, target[i]]``, reduced. ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``."""
+    scores = _array(log_probs)
+    _check_scores(scores, "nll_loss", "log_probs")
+    _check_reduction(reduction)
+    labels = _class_indices(_array(target), scores.shape, "nll_loss")
+    return _nll_loss(log_probs, labels, reduction=reduction)
+
+
+# ---- regression and binary losses ---------------------------------------------------------
+def _same_shape(a: np.ndarray, b: np.ndarray, what: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{what}: input shape {a.shape} and target shape {b.shape} differ "
+            f"(broadcasting them is almost always a bug; reshape one of them)"
+        )
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean (or summed, or per-element) squared error ``(input - target) ** 2``; shapes must match."""
+    _same_shape(_array(input), _array(target), "mse_loss")
+    _check_reduction(reduction)
+    diff = input - target
+    squared = diff * diff
+    if reduction == "mean":
+        return squared.mean()
+    if reduction == "sum":
+        return squared.sum()
+    return squared
+
+
+def _bce_logits_forward(x, y, reduction):
+    # -[y log s(x) + (1 - y) log(1 - s(x))] = max(x, 0) - x y + log(1 + exp(-|x|)):
+    # only exp of non-positive numbers, so finite for any x.
+    per_element = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    return _reduce(per_element, reduction)
+
+
+def _bce_upstream(g, x, reduction):
+    return _spread_upstream(g, reduction, x.size)
+
+
+_bce_with_logits = Primitive(
+    "binary_cross_entropy_with_logits", _bce_logits_forward,
+    lambda g, out, x, y, reduction: (ops._sigmoid(x) - y) * _bce_upstream(g, x, reduction),
+    lambda g, out, x, y, reduction: -x * _bce_upstream(g, x, reduction),
+)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1], computed from the
+    logits directly (stable for any magnitude); gradient ``sigmoid(logits) - target``."""
+    x, y = _array(logits), _array(target)
+    _same_shape(x, y, "binary_cross_entropy_with_logits")
+    _check_reduction(reduction)
+    if x.dtype.kind != "f":
+        raise TypeError(f"binary_cross_entropy_with_logits: logits must be floating point, got dtype {x.dtype}")
+    if y.dtype != x.dtype and not isinstance(target, Tensor):
+        target = y.astype(x.dtype)
+    return _bce_with_logits(logits, target, reduction=reduction)

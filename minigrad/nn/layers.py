@@ -1,0 +1,174 @@
+"""Layers: Linear, the activations, Dropout, and MLP.
+
+Randomness (initial weights, dropout masks) comes from an explicit ``numpy.random.Generator``:
+pass ``rng=`` to share one, or ``seed=`` to make one; the same seed gives the same model.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter, Sequential
+from minigrad.tensor import Tensor
+
+
+def make_rng(seed: int | None = None, rng: np.random.Generator | None = None) -> np.random.Generator:
+    """The Generator a layer draws from: ``rng`` itself, or a new one from ``seed``."""
+    if rng is not None and seed is not None:
+        raise ValueError("pass either seed= or rng=, not both")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        return rng
+    return np.random.default_rng(seed)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``, with ``weight`` of shape (out_features, in_features).
+
+    Initialized as PyTorch's ``nn.Linear``: weight and bias uniform in ±1/sqrt(in_features)
+    (weight first, then bias, from the same Generator). Parameters are float32 unless
+    ``dtype`` says otherwise; the layer computes in that dtype.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 seed: int | None = None, rng: np.random.Generator | None = None, dtype=np.float32):
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features")
+        self.out_features = _positive_int(out_features, "out_features")
+        generator = make_rng(seed, rng)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, rng: np.random.Generator) -> None:
+        """Draw fresh weights: U(-1/sqrt(in_features), 1/sqrt(in_features)) for weight and bias."""
+        bound = 1.0 / math.sqrt(self.in_features)
+        init.uniform_(self.weight, -bound, bound, rng)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound, rng)
+
+    def forward(self, x) -> Tensor:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear expects inputs with {self.in_features} features (last axis), "
+                f"got {shape[-1] if shape else 'a scalar'} (input shape {shape})"
+            )
+        return F._linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x) -> Tensor:
+        return ops.relu(x)
+
+
+class LeakyReLU(Module):
+    """x where positive, negative_slope * x elsewhere."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x) -> Tensor:
+        return F._leaky_relu(x, negative_slope=self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, x) -> Tensor:
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), computed without overflow."""
+
+    def forward(self, x) -> Tensor:
+        return ops.sigmoid(x)
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the others by
+    1/(1 - p), so the expected output is the input; in eval mode, the identity.
+
+    Masks come from the layer's own Generator (``seed=`` or ``rng=``): two layers made with
+    the same seed draw the same masks in the same order.
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: int | None = None, rng: np.random.Generator | None = None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = make_rng(seed, rng)
+
+    def forward(self, x) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+ACTIVATIONS: dict[str, Callable[[], Module]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+}
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: ``Linear`` layers of the given ``sizes`` with an activation
+    (and Dropout, if ``dropout > 0``) between them and nothing after the last.
+
+    ``MLP([64, 128, 10])`` is ``Sequential(Linear(64, 128), ReLU(), Linear(128, 10))``, with
+    the same state-dict keys ("0.weight", "0.bias", "2.weight", ...) as that PyTorch
+    ``nn.Sequential``. All weights (then the dropout masks) come from one Generator.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0, *,
+                 seed: int | None = None, rng: np.random.Generator | None = None, dtype=np.float32):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least an input and an output size, got sizes={sizes}")
+        for position, size in enumerate(sizes):
+            _positive_int(size, f"sizes[{position}]")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1], got {dropout}")
+        generator = make_rng(seed, rng)
+        layers: list[Module] = []
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(fan_in, fan_out, rng=generator, dtype=dtype))
+            if index < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+                if dropout > 0:
+                    layers.append(Dropout(dropout, rng=generator))
+        super().__init__(*layers)
+        self.sizes = sizes
+        self.activation = activation
+        self.dropout = dropout
+
+    def extra_repr(self) -> str:
+        return ""

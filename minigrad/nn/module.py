@@ -1,0 +1,350 @@
+"""Module, Parameter and the containers: how a model holds its weights and its parts.
+
+A ``Module`` registers what is assigned to its attributes: a ``Parameter`` becomes one of
+its parameters, a ``Module`` one of its submodules, in the order of assignment. Both also
+stay plain instance attributes, so ``self.weight`` in a forward pass costs one dict lookup.
+From the registry come ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and the
+printed structure.
+
+>>> from minigrad import nn
+>>> model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
+>>> [name for name, _ in model.named_parameters()]
+['0.weight', '0.bias', '2.weight', '2.bias']
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+
+import numpy as np
+
+from minigrad import io
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model's weight: it requires grad by default and a Module that
+    holds it as an attribute lists it in ``parameters()``."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(ValueError):
+    """A state dict does not fit the module: missing or unexpected keys, wrong shapes or dtypes."""
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign parameters and submodules
+    in ``__init__`` (after ``super().__init__()``), and write ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ---- registration --------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_parameters")
+        if registry is None:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() was called: "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
+        modules = self.__dict__["_modules"]
+        if isinstance(value, Parameter):
+            modules.pop(name, None)
+            registry[name] = value
+        elif isinstance(value, Module):
+            registry.pop(name, None)
+            modules[name] = value
+        elif name in registry:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                    f"{type(self).__name__}: wrap it in nn.Parameter (or assign None)"
+                )
+            registry[name] = None  # e.g. a Linear without bias keeps the slot, with no tensor
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to submodule {name!r}: expected a Module or None")
+            modules[name] = None
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Same as ``setattr(self, name, param)``, for names computed at run time."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}) needs a Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Same as ``setattr(self, name, module)``, for names computed at run time (e.g. "0")."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}) needs a Module, got {type(module).__name__}")
+        self._modules[name] = module
+        setattr(self, name, module)
+
+    # ---- walking the tree ------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all below it, depth first, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{child}" if name else child, m) for child, m in module.named_children()]
+            stack.extend(reversed(below))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def _all_named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every (dotted name, parameter), a shared one under each of its names: the
+        state-dict view. Own parameters first, then each submodule's, in assignment order."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                yield prefix + name, param
+        for name, module in self.named_children():
+            yield from module._all_named_parameters(f"{prefix}{name}.")
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in definition order; a shared parameter once."""
+        seen: set[int] = set()
+        for name, param in self._all_named_parameters(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param
+
+    def parameters(self) -> Iterator[Parameter]:
+        """The parameters in definition order, each once (what an optimizer takes)."""
+        for _, param in self.named_parameters():
+            yield param
+
+    def num_parameters(self) -> int:
+        """How many numbers the parameters hold (each shared parameter counted once)."""
+        return sum(param.data.size for param in self.parameters())
+
+    # ---- training state ----------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``.grad = None`` (or zero them in place with ``set_to_none=False``,
+        which keeps existing gradient arrays, e.g. views into an optimizer's flat buffer)."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active) on this module and all below it; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (Dropout is the identity); same as ``train(False)``."""
+        return self.train(False)
+
+    def to(self, dtype) -> Module:
+        """Convert every parameter to ``dtype`` (e.g. ``np.float64`` for gradcheck) and drop
+        its gradient. This replaces the parameter arrays: do it before making an optimizer."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"parameters must stay floating point, cannot convert to {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None
+        return self
+
+    # ---- running ------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- state dicts ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter as a plain NumPy array, keyed by dotted name
+        (``"0.weight"``), in definition order. Later training does not change it."""
+        return {name: param.data.copy() for name, param in self._all_named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state``'s arrays into the parameters, in place.
+
+        Everything is checked first: with ``strict`` the keys must match exactly, and every
+        shared key must have the parameter's shape and dtype. Any mismatch raises
+        ``StateDictError`` listing every problem, and the module is left unchanged. The
+        values are copied into the existing arrays (``param.data[...] = value``), so an
+        optimizer holding those arrays (or views of them) keeps working.
+        Returns the missing and unexpected keys (both empty when ``strict``).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state).__name__}")
+        own = dict(self._all_named_parameters())
+        missing = [key for key in own if key not in state]
+        unexpected = [key for key in state if key not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
+        arrays = {}
+        for key, param in own.items():
+            if key not in state:
+                continue
+            value = state[key]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != param.data.shape:
+                problems.append(f"{key!r}: shape {value.shape} in the state, {param.data.shape} in the model")
+            elif value.dtype != param.data.dtype:
+                problems.append(
+                    f"{key!r}: dtype {value.dtype} in the state, {param.data.dtype} in the model "
+                    f"(convert the state, or the model with .to(dtype))"
+                )
+            arrays[key] = value
+        if problems:
+            raise StateDictError(
+                f"cannot load state dict into {type(self).__name__} (nothing was changed):\n  "
+                + "\n  ".join(problems)
+            )
+        for key, value in arrays.items():
+            own[key].data[...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | Path) -> None:
+        """Write ``state_dict()`` to one ``.npz`` file, atomically (see ``minigrad.io``)."""
+        io.save_npz(path, self.state_dict())
+
+    def load(self, path: str | Path, strict: bool = True) -> Module:
+        """Load parameters saved by ``save``; checks as ``load_state_dict``. Returns self."""
+        self.load_state_dict(io.load_npz(path), strict=strict)
+        return self
+
+    # ---- printing ---------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's line, e.g. ``in_features=2, ...``."""
+        return ""
+
+    def _structure(self) -> list[str]:
+        own = sum(p.data.size for p in self._parameters.values() if p is not None)
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = list(self.named_children())
+        if not children:
+            return [head + ")" + (f"  # {own:,} parameters" if own else "")]
+        lines = [head]
+        for name, module in children:
+            child = module._structure()
+            lines.append(f"  ({name}): {child[0]}")
+            lines.extend("  " + line for line in child[1:])
+        lines.append(")")
+        return lines
+
+    def __repr__(self) -> str:
+        lines = self._structure()
+        total = self.num_parameters()
+        if self._modules:
+            trainable = sum(p.data.size for p in self.parameters() if p.requires_grad)
+            lines.append(f"# {total:,} parameters ({trainable:,} trainable)")
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+    They are registered under the names "0", "1", ... (as in PyTorch, so state dicts match)."""
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        for index, module in enumerate(modules):
+            self.add_module(str(index), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int | slice):
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of submodules, registered under "0", "1", ...; it has no forward of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int | slice):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+def save(module: Module, path: str | Path) -> None:
+    """Save a module's parameters to one ``.npz`` file, atomically: ``nn.save(model, "model.npz")``."""
+    module.save(path)
+
+
+def load(module: Module, path: str | Path, strict: bool = True) -> Module:
+    """Load parameters saved by ``nn.save`` into ``module`` (checked first; see ``load_state_dict``)."""
+    return module.load(path, strict=strict)
