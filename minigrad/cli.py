@@ -12,7 +12,7 @@ import sys
 
 import minigrad
 
-SUBCOMMANDS: list[str] = []
+SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Subcommands of the ``minigrad`` command, one module each (see ``minigrad.cli``)."""

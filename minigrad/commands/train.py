@@ -1,0 +1,156 @@
+"""``minigrad train``: train an MLP on a dataset and report its test accuracy.
+
+With ``--json`` the last line of stdout is one JSON object (for scripts); ``--plot`` saves
+the loss and accuracy curves; ``--checkpoint`` / ``--resume`` save and continue a run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from minigrad.data import DATASETS, DataLoader, Dataset, load_dataset
+from minigrad.train import (
+    DEFAULT_LR, OPTIMIZERS, CheckpointError, DivergenceError, History, default_epochs, evaluate, fit,
+    make_optimizer,
+)
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train an MLP on a bundled dataset",
+        description="Train an MLP classifier on a scikit-learn dataset and report its test accuracy.",
+    )
+    add_dataset_arguments(parser)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                        help="update rule (default: adam)")
+    parser.add_argument("--lr", type=positive_float, default=None,
+                        help="learning rate (default per optimizer: "
+                             + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    parser.add_argument("--plot", metavar="PATH", help="save loss and accuracy curves to this image file")
+    parser.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint (.npz) after every epoch")
+    parser.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch output")
+    parser.set_defaults(func=run)
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``train`` and ``compare`` share: data, model and schedule."""
+    parser.add_argument("--dataset", choices=list(DATASETS), default="digits", help="dataset (default: digits)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="epochs (default: 30, or more on small datasets: about 600 steps)")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="mini-batch size (default: 64)")
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[128, 128], metavar="N",
+                        help="hidden layer sizes (default: 128 128)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the shuffling")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+@dataclass
+class Experiment:
+    """A dataset with its loader and the model architecture the options ask for."""
+
+    data: Dataset
+    sizes: list[int]
+    epochs: int
+    batch_size: int
+    seed: int
+
+    @classmethod
+    def from_args(cls, args) -> "Experiment":
+        data = load_dataset(args.dataset, seed=args.seed)
+        sizes = [data.n_features, *args.hidden, data.n_classes]
+        epochs = args.epochs or default_epochs(len(data.X_train), args.batch_size)
+        return cls(data, sizes, epochs, args.batch_size, args.seed)
+
+    def model(self):
+        from minigrad import nn
+        return nn.MLP(self.sizes, seed=self.seed)
+
+    def loader(self) -> DataLoader:
+        return DataLoader(self.data.X_train, self.data.y_train, batch_size=self.batch_size, seed=self.seed)
+
+    def describe(self) -> str:
+        d = self.data
+        return (f"{d.name}: {len(d.X_train)} train / {len(d.X_test)} test samples, {d.n_classes} classes; "
+                f"MLP {'-'.join(map(str, self.sizes))}, {self.epochs} epochs, batch {self.batch_size}")
+
+
+def run(args) -> int:
+    experiment = Experiment.from_args(args)
+    model = experiment.model()
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    lr = optimizer.param_groups[0]["lr"]
+    loud = not args.quiet
+    if loud:
+        print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]} lr={lr:g}")
+    data = experiment.data
+    started = time.perf_counter()
+    try:
+        history = fit(model, optimizer, experiment.loader(), experiment.epochs,
+                      val_data=(data.X_test, data.y_test), progress=loud,
+                      checkpoint=args.checkpoint, resume=args.resume)
+    except (DivergenceError, CheckpointError, FileNotFoundError) as error:
+        print(f"minigrad train: error: {error}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    test = evaluate(model, data.X_test, data.y_test)
+    result = summary(args.dataset, args.optimizer, lr, experiment, history, test, seconds)
+    if loud or not args.json:
+        print(f"test accuracy {test['accuracy']:.4f}  test loss {test['loss']:.4f}  "
+              f"final train loss {result['final_train_loss']:.4f}  ({seconds:.1f} s)")
+    if args.plot:
+        from minigrad.viz import plot_history
+        title = f"{OPTIMIZER_NAMES[args.optimizer]} (lr={lr:g}) on {args.dataset}"
+        plot_history(history, args.plot, title=title)
+        if loud:
+            print(f"curves saved to {args.plot}")
+    if args.checkpoint and loud:
+        print(f"checkpoint saved to {args.checkpoint}")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def summary(dataset: str, optimizer: str, lr: float, experiment: Experiment, history: History,
+            test: dict, seconds: float) -> dict:
+    return {
+        "dataset": dataset,
+        "optimizer": optimizer,
+        "lr": lr,
+        "epochs": len(history),
+        "batch_size": experiment.batch_size,
+        "hidden": experiment.sizes[1:-1],
+        "seed": experiment.seed,
+        "test_accuracy": round(test["accuracy"], 6),
+        "test_loss": round(test["loss"], 6),
+        "final_train_loss": round(history.train_loss[-1], 6) if history.train_loss else None,
+        "seconds": round(seconds, 3),
+        "seconds_per_epoch": round(float(np.mean(history.seconds)), 4) if history.seconds else None,
+    }
