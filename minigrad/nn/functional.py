@@ -250,11 +250,17 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    class_indices = labels.shape != scores.shape or labels.dtype.kind != "f"
+    class_indices = not (labels.dtype.kind == "f" and labels.ndim == 2)
     if class_indices:
         _class_indices(labels, scores.shape, "cross_entropy")
-    elif labels.dtype != scores.dtype and not isinstance(target, Tensor):
-        target = labels.astype(scores.dtype)
+    else:
+        if labels.shape != scores.shape:
+            raise ValueError(
+                f"cross_entropy: probability targets must have the logits' shape {scores.shape}, "
+                f"got {labels.shape}"
+            )
+        if labels.dtype != scores.dtype and not isinstance(target, Tensor):
+            target = labels.astype(scores.dtype)
     return _cross_entropy(logits, target, reduction=reduction, label_smoothing=float(label_smoothing),
                           class_indices=class_indices)
 

@@ -1,0 +1,317 @@
+"""nn.functional: every fused primitive gradchecked in float64, the losses against PyTorch,
+stability for huge logits, and the errors bad labels and shapes raise."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import ops
+from minigrad.nn import functional as F
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+# Which primitive each test gradchecks: the completeness test at the end needs all of them.
+CHECKED = {}
+
+
+def checks(*names):
+    def register(fn):
+        for name in names:
+            CHECKED.setdefault(name, []).append(fn)
+        return fn
+    return register
+
+
+def tensor(shape, seed=0, scale=2.0, requires_grad=True):
+    data = np.random.default_rng(seed).uniform(-scale, scale, size=shape)
+    return mg.Tensor(data, requires_grad=requires_grad)
+
+
+def labels(n, classes, seed=1):
+    return np.random.default_rng(seed).integers(0, classes, size=n)
+
+
+def probabilities(shape, seed=2):
+    p = np.random.default_rng(seed).uniform(0.1, 1.0, size=shape)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+# ---- gradchecks ----------------------------------------------------------------------------
+@checks("linear")
+@pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_gradcheck(x_shape, bias):
+    x, w = tensor(x_shape, seed=1), tensor((4, 3), seed=2)
+    if bias:
+        b = tensor((4,), seed=3)
+        assert mg.gradcheck(lambda x, w, b: F.linear(x, w, b), [x, w, b])
+    else:
+        assert mg.gradcheck(lambda x, w: F.linear(x, w), [x, w])
+
+
+def test_linear_matches_composed_ops():
+    x, w, b = tensor((5, 3), seed=1), tensor((4, 3), seed=2), tensor((4,), seed=3)
+    np.testing.assert_allclose(F.linear(x, w, b).data, (x @ w.T + b).data)
+
+
+def test_linear_computes_in_the_weight_dtype():
+    w = mg.Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    x = mg.Tensor(np.ones((4, 3)), requires_grad=True)  # float64
+    out = F.linear(x, w)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float32
+
+
+@checks("leaky_relu")
+@pytest.mark.parametrize("slope", [0.01, 0.3])
+def test_leaky_relu_gradcheck(slope):
+    assert mg.gradcheck(lambda x: F.leaky_relu(x, slope), [tensor((4, 5))])
+
+
+@checks("softmax", "log_softmax")
+@pytest.mark.parametrize("shape,axis", [((4, 5), -1), ((4, 5), 0), ((2, 3, 4), 1)])
+def test_softmax_and_log_softmax_gradcheck(shape, axis):
+    x = tensor(shape)
+    assert mg.gradcheck(lambda x: F.softmax(x, axis=axis), [x])
+    assert mg.gradcheck(lambda x: F.log_softmax(x, axis=axis), [x])
+
+
+@checks("cross_entropy")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_gradcheck_class_indices(reduction, smoothing):
+    logits = tensor((6, 4))
+    target = labels(6, 4)
+    assert mg.gradcheck(lambda z: F.cross_entropy(z, target, reduction, smoothing), [logits])
+
+
+@checks("cross_entropy")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_gradcheck_probabilities_in_both_inputs(reduction, smoothing):
+    logits = tensor((5, 3))
+    target = mg.Tensor(probabilities((5, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda z, q: F.cross_entropy(z, q, reduction, smoothing), [logits, target])
+
+
+@checks("nll_loss")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_gradcheck(reduction):
+    target = labels(6, 4)
+    assert mg.gradcheck(lambda z: F.nll_loss(F.log_softmax(z), target, reduction), [tensor((6, 4))])
+
+
+@checks("binary_cross_entropy_with_logits")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_gradcheck(reduction):
+    x = tensor((4, 3))
+    y = mg.Tensor(np.random.default_rng(5).uniform(0, 1, size=(4, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction), [x, y])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_gradcheck(reduction):
+    a, b = tensor((4, 3), seed=1), tensor((4, 3), seed=2)
+    assert mg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction), [a, b])
+
+
+def test_every_nn_primitive_is_gradchecked():
+    ours = {name for name, p in ops.PRIMITIVES.items() if p.module and p.module.startswith("minigrad.nn")}
+    assert ours, "nn defines no primitives?"
+    missing = sorted(ours - set(CHECKED))
+    assert not missing, f"nn primitives without a gradcheck in tests/nn/test_functional.py: {missing}"
+
+
+# ---- the same numbers as PyTorch -----------------------------------------------------------
+def _torch_value_and_grad(torch_fn, logits, *args):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(logits, requires_grad=True)
+    out = torch_fn(z, *args)
+    out.backward(torch.ones_like(out) if out.dim() else None)
+    return out.detach().numpy(), z.grad.numpy()
+
+
+def _ours_value_and_grad(fn, logits, *args):
+    z = mg.Tensor(logits, requires_grad=True)
+    out = fn(z, *args)
+    out.backward(np.ones_like(out.data) if out.ndim else None)
+    return out.data, z.grad
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.7])
+@pytest.mark.parametrize("target_kind", ["indices", "probabilities"])
+def test_cross_entropy_matches_torch(reduction, smoothing, target_kind):
+    torch = pytest.importorskip("torch")
+    logits = np.random.default_rng(0).normal(0, 3, size=(7, 5))
+    target = labels(7, 5) if target_kind == "indices" else probabilities((7, 5))
+    expected = _torch_value_and_grad(
+        lambda z: torch.nn.functional.cross_entropy(z, torch.tensor(target), reduction=reduction,
+                                                    label_smoothing=smoothing), logits)
+    got = _ours_value_and_grad(lambda z: F.cross_entropy(z, target, reduction, smoothing), logits)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_target_gradient_matches_torch():
+    torch = pytest.importorskip("torch")
+    logits, q = np.random.default_rng(0).normal(size=(4, 3)), probabilities((4, 3))
+    tz, tq = torch.tensor(logits), torch.tensor(q, requires_grad=True)
+    torch.nn.functional.cross_entropy(tz, tq, label_smoothing=0.3).backward()
+    mq = mg.Tensor(q, requires_grad=True)
+    F.cross_entropy(mg.Tensor(logits), mq, label_smoothing=0.3).backward()
+    np.testing.assert_allclose(mq.grad, tq.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    logits, target = np.random.default_rng(0).normal(size=(6, 4)), labels(6, 4)
+    expected = _torch_value_and_grad(
+        lambda z: torch.nn.functional.nll_loss(torch.log_softmax(z, 1), torch.tensor(target), reduction=reduction),
+        logits)
+    got = _ours_value_and_grad(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction), logits)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    x, y = np.random.default_rng(0).normal(size=(2, 5, 3))
+    expected = _torch_value_and_grad(
+        lambda z: torch.nn.functional.mse_loss(z, torch.tensor(y), reduction=reduction), x)
+    got = _ours_value_and_grad(lambda z: F.mse_loss(z, y, reduction), x)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).normal(0, 5, size=(6, 2))
+    y = np.random.default_rng(1).uniform(size=(6, 2))
+    expected = _torch_value_and_grad(
+        lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, torch.tensor(y), reduction=reduction), x)
+    got = _ours_value_and_grad(lambda z: F.binary_cross_entropy_with_logits(z, y, reduction), x)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_softmax_and_log_softmax_match_torch(axis):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).normal(0, 4, size=(4, 6))
+    weights = np.random.default_rng(1).normal(size=(4, 6))  # a non-trivial upstream gradient
+    for ours, theirs in [(F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)]:
+        z = torch.tensor(x, requires_grad=True)
+        (theirs(z, axis) * torch.tensor(weights)).sum().backward()
+        m = mg.Tensor(x, requires_grad=True)
+        (ours(m, axis=axis) * weights).sum().backward()
+        np.testing.assert_allclose(ours(mg.Tensor(x), axis=axis).data, theirs(torch.tensor(x), axis).numpy(),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(m.grad, z.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_leaky_relu_matches_torch_including_zero():
+    torch = pytest.importorskip("torch")
+    x = np.array([-2.0, -0.0, 0.0, 1.5])
+    expected = _torch_value_and_grad(lambda z: torch.nn.functional.leaky_relu(z, 0.2).sum(), x)
+    got = _ours_value_and_grad(lambda z: F.leaky_relu(z, 0.2).sum(), x)
+    np.testing.assert_allclose(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+# ---- stability and dtypes --------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("target_kind", ["indices", "probabilities"])
+def test_cross_entropy_finite_for_huge_logits(dtype, target_kind):
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3], [1e4, 1e4, -1e4]], dtype=dtype)
+    target = np.array([1, 1, 0]) if target_kind == "indices" else probabilities((3, 3)).astype(dtype)
+    z = mg.Tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(z, target, label_smoothing=0.1)
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.isfinite(z.grad).all()
+    assert loss.dtype == dtype and z.grad.dtype == dtype
+    if target_kind == "indices":  # row 0 predicts class 0 with certainty but the label is 1: loss ~2e4
+        per_sample = F.cross_entropy(mg.Tensor(logits), target, reduction="none").data
+        np.testing.assert_allclose(per_sample, [2e4, 0.0, np.log(2)], rtol=1e-6)
+
+
+def test_log_softmax_and_bce_finite_for_huge_inputs():
+    x = mg.Tensor(np.array([[1e4, -1e4, 0.0]]), requires_grad=True)
+    out = F.log_softmax(x)
+    out.sum().backward()
+    assert np.isfinite(out.data).all() and np.isfinite(x.grad).all()
+    np.testing.assert_allclose(out.data, [[0.0, -2e4, -1e4]])
+    y = mg.Tensor(np.array([[1e4, -1e4]]), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(y, np.array([[0.0, 1.0]]), reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 2e4)
+    np.testing.assert_allclose(y.grad, [[1.0, -1.0]])
+
+
+def test_losses_of_float32_inputs_are_float32():
+    z = mg.Tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32), requires_grad=True)
+    assert F.cross_entropy(z, [0, 1, 2, 0]).dtype == np.float32
+    assert F.cross_entropy(z, probabilities((4, 3))).dtype == np.float32  # float64 probabilities
+    assert F.nll_loss(F.log_softmax(z), [0, 1, 2, 0]).dtype == np.float32
+    assert F.binary_cross_entropy_with_logits(z, np.ones((4, 3))).dtype == np.float32
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
+    logits = np.random.default_rng(0).normal(size=(4, 3))
+    target = np.array([2, 0, 1, 1])
+    z = mg.Tensor(logits, requires_grad=True)
+    F.cross_entropy(z, target).backward()
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(z.grad, (softmax - np.eye(3)[target]) / 4, rtol=1e-12)
+    assert z.op is None and len(ops.PRIMITIVES) and F.cross_entropy(z, target).op == "cross_entropy"
+
+
+# ---- bad input -------------------------------------------------------------------------------
+def test_labels_out_of_range_or_negative_are_named():
+    z = mg.Tensor(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"\[0, 2\].*\[3, 7\]"):
+        F.cross_entropy(z, [0, 3, 7, 3])
+    with pytest.raises(ValueError, match=r"\[-1\]"):
+        F.cross_entropy(z, [0, -1, 1, 2])
+    with pytest.raises(ValueError, match=r"\[5\]"):
+        F.nll_loss(z, [0, 5, 1, 2])
+
+
+def test_non_integer_labels_are_a_type_error():
+    z = mg.Tensor(np.zeros((3, 4)))
+    with pytest.raises(TypeError, match="float64"):
+        F.cross_entropy(z, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="bool"):
+        F.cross_entropy(z, np.array([True, False, True]))
+    with pytest.raises(TypeError, match="integers"):
+        F.nll_loss(z, [0.5, 1.0, 2.0])
+
+
+def test_logits_must_be_2d():
+    with pytest.raises(ValueError, match=r"2-D.*\(4,\)"):
+        F.cross_entropy(mg.Tensor(np.zeros(4)), [1])
+    with pytest.raises(ValueError, match=r"2-D.*\(2, 3, 4\)"):
+        F.cross_entropy(mg.Tensor(np.zeros((2, 3, 4))), [1, 2])
+
+
+def test_batch_size_mismatch_names_both_sizes():
+    z = mg.Tensor(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"4 rows.*3 labels"):
+        F.cross_entropy(z, [0, 1, 2])
+    with pytest.raises(ValueError, match=r"\(4, 3\).*\(5, 3\)"):
+        F.cross_entropy(z, np.full((5, 3), 1 / 3))
+
+
+def test_bad_options_and_shapes():
+    z = mg.Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="'avg'"):
+        F.cross_entropy(z, [0, 1], reduction="avg")
+    with pytest.raises(ValueError, match="1.5"):
+        F.cross_entropy(z, [0, 1], label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2, 1\)"):
+        F.mse_loss(z, np.zeros((2, 1)))
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(3,\)"):
+        F.binary_cross_entropy_with_logits(z, np.zeros(3))
