@@ -1,0 +1,16 @@
+"""Optimizers and learning-rate schedules, with torch.optim's names, defaults and update rules.
+
+The update rules themselves live in ``functional`` as small in-place functions on NumPy
+arrays; the classes here hold parameter groups and state and call them.
+"""
+from minigrad.optim import functional, lr_scheduler
+from minigrad.optim.adagrad import AdaGrad, Adagrad
+from minigrad.optim.adam import Adam, AdamW
+from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.rmsprop import RMSProp, RMSprop
+from minigrad.optim.sgd import SGD, Momentum
+
+__all__ = [
+    "Optimizer", "SGD", "Momentum", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
+    "functional", "lr_scheduler",
+]

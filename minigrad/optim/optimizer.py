@@ -1,0 +1,404 @@
+"""Optimizer: parameter groups, lazily created per-parameter state, zero_grad, state_dict.
+
+The skeleton is torch.optim's: ``param_groups`` is a list of dicts (``"params"`` plus every
+hyperparameter, missing ones filled from ``defaults``); ``state[p]`` is created the first
+time ``p`` has a gradient at ``step()``; ``state_dict()`` refers to parameters by their
+position across the groups. Each subclass only says which state buffers its rule keeps and
+which function of ``functional`` applies it.
+
+Speed: the parameters of a group that share a dtype form a *chunk*. With more than one
+parameter in it, their data live in one contiguous buffer (each ``p.data`` becomes a view of
+it, values unchanged), and so do their gradients, state buffers and scratch space: one update
+is then a handful of NumPy calls for the whole model, with no allocation. Gradients that
+backward or the user stored elsewhere (``p.grad = array``) are copied into the buffer, and
+``p.grad`` then refers to its view; a ``p.data`` replaced by the user is copied back in.
+"""
+from __future__ import annotations
+
+import copy
+import numbers
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from minigrad.autograd import enable_grad
+from minigrad.tensor import Tensor
+
+ParamGroup = dict[str, Any]
+
+
+# ---- validation helpers (shared by the optimizers) -------------------------------------------
+
+def check_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Invalid {name}: {value!r} (must be a real number)")
+
+
+def check_nonnegative(name: str, value: Any) -> None:
+    check_number(name, value)
+    if not value >= 0:  # also rejects NaN
+        raise ValueError(f"Invalid {name}: {value!r} (must be >= 0)")
+
+
+def check_unit_interval(name: str, value: Any) -> None:
+    """0 <= value < 1, as momentum and decay rates must be."""
+    check_number(name, value)
+    if not 0 <= value < 1:
+        raise ValueError(f"Invalid {name}: {value!r} (must be in [0, 1))")
+
+
+def check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Invalid {name}: {value!r} (must be True or False)")
+
+
+class _Chunk:
+    """The parameters of one group that share a dtype, updated together.
+
+    ``data``/``grad``/``buffers[name]``/``scratch`` are the arrays an update runs on: flat
+    1-D buffers when the chunk holds several parameters, the parameter's own arrays when it
+    holds one. ``*_views[i]`` are the per-parameter arrays (views into the flat buffers).
+    """
+
+    def __init__(self, params: list[Tensor]):
+        self.params = params
+        self.flat = len(params) > 1
+        self.shapes = [p.data.shape for p in params]
+        self.dtype = params[0].data.dtype
+        self.buffers: dict[str, np.ndarray] = {}
+        self.buffer_views: dict[str, list[np.ndarray]] = {}
+        if self.flat:
+            sizes = [int(np.prod(shape)) for shape in self.shapes]
+            self.bounds = [(sum(sizes[:i]), sum(sizes[: i + 1])) for i in range(len(sizes))]
+            self.size = sum(sizes)
+            self.data = np.empty(self.size, self.dtype)
+            self.data_views = self.views_of(self.data)
+            for param, view in zip(params, self.data_views):
+                view[...] = param.data
+                param.data = view
+            self.grad = np.zeros(self.size, self.dtype)
+            self.grad_views = self.views_of(self.grad)
+            scratch = np.empty((2, self.size), self.dtype)
+            self.scratch = (scratch[0], scratch[1])
+            self.scratch_views = list(zip(self.views_of(scratch[0]), self.views_of(scratch[1])))
+        else:
+            self.data = params[0].data
+            self.data_views = [self.data]
+            self.grad = None
+            self.grad_views = [None]
+            self.scratch = (np.empty_like(self.data), np.empty_like(self.data))
+            self.scratch_views = [self.scratch]
+
+    def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
+        return [flat[start:stop].reshape(shape) for (start, stop), shape in zip(self.bounds, self.shapes)]
+
+    def adopt_replaced_data(self) -> None:
+        """Follow a ``p.data = array`` done by the user since the last step."""
+        for i, param in enumerate(self.params):
+            if param.data is self.data_views[i]:
+                continue
+            new = param.data
+            if new.shape != self.shapes[i] or new.dtype != self.dtype:
+                raise RuntimeError(
+                    f"a parameter's data changed from shape {self.shapes[i]}, dtype {self.dtype} "
+                    f"to shape {new.shape}, dtype {new.dtype} after it was given to the optimizer; "
+                    f"create the optimizer again for the new parameters"
+                )
+            if self.flat:
+                self.data_views[i][...] = new
+                param.data = self.data_views[i]
+            else:
+                self.data = new
+                self.data_views[0] = new
+                self.scratch = (np.empty_like(new), np.empty_like(new))
+                self.scratch_views = [self.scratch]
+
+    def ensure_buffers(self, buffers: dict[str, float]) -> None:
+        """Allocate the state buffers a rule needs (contents are set per parameter)."""
+        for name in buffers:
+            if name not in self.buffers:
+                if self.flat:
+                    self.buffers[name] = np.zeros(self.size, self.dtype)
+                    self.buffer_views[name] = self.views_of(self.buffers[name])
+                else:
+                    self.buffers[name] = np.zeros_like(self.data)
+                    self.buffer_views[name] = [self.buffers[name]]
+
+
+class Optimizer:
+    """Base class: holds ``param_groups``, ``state`` and ``defaults``; subclasses set the rule.
+
+    ``params`` is an iterable of Tensors, or of dicts ``{"params": [...], <hyperparameter>: ...}``
+    for per-group settings. Subclasses define ``_buffers(group)`` (state buffers and their start
+    values), ``_update(param, grad, state, group, scratch)`` (one call of a ``functional``
+    rule) and ``_validate(group)``.
+
+    NOTE: a group with several parameters of one dtype stores them in one contiguous buffer:
+    each ``p.data`` is rebound to a view of it when the optimizer is made. Arrays taken from
+    ``p.data`` before that keep their old values; read ``p.data`` again. ``flat=False`` keeps
+    every parameter's own array (slower on many small parameters).
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: dict[str, Any],
+                 flat: bool = True):
+        self.defaults = dict(defaults)
+        self.flat = flat
+        self.param_groups: list[ParamGroup] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self._chunks: list[list[_Chunk]] = []
+        if isinstance(params, (Tensor, np.ndarray, dict)):
+            raise TypeError(
+                f"params must be an iterable of Tensors or of param-group dicts, got a {type(params).__name__}"
+            )
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"params must be an iterable of Tensors or of param-group dicts, got {params!r:.80}"
+            ) from None
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---- groups ------------------------------------------------------------------------
+    def add_param_group(self, param_group: ParamGroup) -> None:
+        """Add a group of parameters, its missing hyperparameters taken from ``defaults``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"a param group needs a 'params' entry, got keys {sorted(param_group)}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError(f"param group {len(self.param_groups)} has an empty parameter list")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for index, param in enumerate(params):
+            where = f"parameter {index} of group {len(self.param_groups)}"
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{where} is a {type(param).__name__}, not a Tensor: {param!r:.60}")
+            if param.data.dtype.kind != "f":
+                raise TypeError(f"{where} has dtype {param.data.dtype}; only floating-point tensors can be optimized")
+            if id(param) in seen:
+                raise ValueError(f"{where} (shape {param.shape}) appears more than once in the optimizer")
+            seen.add(id(param))
+        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        group["params"] = params
+        self._validate(group)
+        self.param_groups.append(group)
+        self._chunks.append(self._make_chunks(params))
+
+    def _make_chunks(self, params: list[Tensor]) -> list[_Chunk]:
+        if not self.flat:
+            return [_Chunk([p]) for p in params]
+        by_dtype: dict[np.dtype, list[Tensor]] = {}
+        for param in params:
+            by_dtype.setdefault(param.data.dtype, []).append(param)
+        return [_Chunk(same_dtype) for same_dtype in by_dtype.values()]
+
+    # ---- what a subclass provides -------------------------------------------------------------
+    def _validate(self, group: ParamGroup) -> None:
+        check_nonnegative("lr", group["lr"])
+
+    def _buffers(self, group: ParamGroup) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: ParamGroup,
+                scratch: tuple[np.ndarray, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # ---- the step --------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``p.grad = None`` (default), or fill existing ones with 0."""
+        for group_chunks in self._chunks:
+            for chunk in group_chunks:
+                if set_to_none:
+                    for param in chunk.params:
+                        param.grad = None
+                    continue
+                grads = [p.grad for p in chunk.params]
+                if chunk.flat and all(g is v for g, v in zip(grads, chunk.grad_views)):
+                    chunk.grad.fill(0)
+                    continue
+                for grad in grads:
+                    if grad is not None:
+                        grad.fill(0)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if one is given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group, group_chunks in zip(self.param_groups, self._chunks):
+            buffers = self._buffers(group)
+            for chunk in group_chunks:
+                chunk.adopt_replaced_data()
+                chunk.ensure_buffers(buffers)
+                if chunk.flat:
+                    self._step_flat_chunk(chunk, group, buffers)
+                else:
+                    self._step_param(chunk, 0, chunk.params[0].grad, group, buffers)
+        return loss
+
+    def _state_of(self, chunk: _Chunk, index: int, buffers: dict[str, float]) -> dict[str, Any]:
+        """state[p], created on first use with every buffer at its start value."""
+        param = chunk.params[index]
+        state = self.state.get(param)
+        if state is None:
+            state = {"step": 0}
+            for name, start in buffers.items():
+                view = chunk.buffer_views[name][index]
+                view.fill(start)
+                state[name] = view
+            self.state[param] = state
+        elif len(state) != len(buffers) + 1:  # a hyperparameter change asks for a new buffer
+            for name, start in buffers.items():
+                if name not in state:
+                    view = chunk.buffer_views[name][index]
+                    view.fill(start)
+                    state[name] = view
+        return state
+
+    def _step_param(self, chunk: _Chunk, index: int, grad, group: ParamGroup, buffers) -> None:
+        if grad is None:
+            return
+        if grad.shape != chunk.shapes[index]:
+            raise ValueError(
+                f"a gradient has shape {grad.shape} but its parameter has shape {chunk.shapes[index]}"
+            )
+        state = self._state_of(chunk, index, buffers)
+        self._update(chunk.data_views[index], grad, state, group, chunk.scratch_views[index])
+
+    def _step_flat_chunk(self, chunk: _Chunk, group: ParamGroup, buffers) -> None:
+        """One update for the whole chunk when every parameter has a gradient and the same step
+        count; otherwise parameter by parameter (the same rule on views, the same bits)."""
+        params = chunk.params
+        grads = [p.grad for p in params]
+        states = [self.state.get(p) for p in params]
+        first_step = states[0]["step"] if states[0] is not None else 0
+        same_step = all((s["step"] if s is not None else 0) == first_step for s in states)
+        if not same_step or any(g is None for g in grads):
+            for index, grad in enumerate(grads):
+                self._step_param(chunk, index, grad, group, buffers)
+            return
+        for index, (param, grad, view) in enumerate(zip(params, grads, chunk.grad_views)):
+            if grad is not view:
+                if grad.shape != view.shape:
+                    raise ValueError(
+                        f"a gradient has shape {grad.shape} but its parameter has shape {view.shape}"
+                    )
+                np.copyto(view, grad)
+                param.grad = view
+            if states[index] is None or len(states[index]) != len(buffers) + 1:
+                states[index] = self._state_of(chunk, index, buffers)
+        chunk_state = {"step": first_step, **chunk.buffers}
+        self._update(chunk.data, chunk.grad, chunk_state, group, chunk.scratch)
+        new_step = chunk_state["step"]
+        for state in states:
+            state["step"] = new_step
+
+    # ---- saving and resuming ------------------------------------------------------------------
+    def _indexed_params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {"step": int, buffer: ndarray}}, "param_groups": [...]}`` with
+        copies of every array, parameters named by their index across the groups."""
+        index_of = {id(p): i for i, p in enumerate(self._indexed_params())}
+        state = {
+            index_of[id(param)]: {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                                  for k, v in param_state.items()}
+            for param, param_state in self.state.items()
+        }
+        groups = []
+        for group in self.param_groups:
+            saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            saved["params"] = [index_of[id(p)] for p in group["params"]]
+            groups.append(saved)
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict()``; checks everything first,
+        so a state dict that does not fit raises and changes nothing."""
+        new_groups, new_states = self._checked_state(state_dict)
+        for group, saved in zip(self.param_groups, new_groups):
+            params = group["params"]
+            group.clear()
+            group.update(saved)
+            group["params"] = params
+        self.state.clear()
+        for group, group_chunks in zip(self.param_groups, self._chunks):
+            buffers = self._buffers(group)
+            for chunk in group_chunks:
+                chunk.ensure_buffers(buffers)
+                for index, param in enumerate(chunk.params):
+                    saved = new_states.get(id(param))
+                    if saved is None:
+                        continue
+                    state = self._state_of(chunk, index, buffers)
+                    for name in buffers:
+                        state[name][...] = saved[name]
+                    state["step"] = saved["step"]
+
+    def _checked_state(self, state_dict: dict[str, Any]):
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"an optimizer state dict has keys ['param_groups', 'state'], got {keys}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"the state dict has {len(saved_groups)} param groups, this optimizer has {len(self.param_groups)}"
+            )
+        params = self._indexed_params()
+        param_of_index: dict[int, Tensor] = {}
+        group_of_param: dict[int, ParamGroup] = {}
+        new_groups = []
+        for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"param group {number} of the state dict has {len(saved['params'])} parameters, "
+                    f"this optimizer's has {len(group['params'])}"
+                )
+            merged = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            merged["params"] = group["params"]
+            self._validate(merged)
+            new_groups.append({k: v for k, v in merged.items() if k != "params"})
+            for index, param in zip(saved["params"], group["params"]):
+                param_of_index[index] = param
+                group_of_param[id(param)] = merged
+        new_states: dict[int, dict[str, Any]] = {}
+        for index, saved_state in state_dict["state"].items():
+            if index not in param_of_index:
+                raise ValueError(f"the state dict has state for parameter {index!r}, which no group lists")
+            param = param_of_index[index]
+            buffers = self._buffers(group_of_param[id(param)])
+            missing = [name for name in ("step", *buffers) if name not in saved_state]
+            if missing:
+                raise ValueError(f"the state of parameter {index} lacks {missing}")
+            step = saved_state["step"]
+            if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+                raise ValueError(f"the state of parameter {index} has step {step!r}; expected an integer >= 0")
+            checked = {"step": int(step)}
+            for name in buffers:
+                value = np.asarray(saved_state[name])
+                if value.shape != param.shape:
+                    raise ValueError(
+                        f"the state of parameter {index} has {name} of shape {value.shape}, "
+                        f"but the parameter has shape {param.shape}"
+                    )
+                checked[name] = value
+            new_states[id(param)] = checked
+        del params
+        return new_groups, new_states
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for number, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {number}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
