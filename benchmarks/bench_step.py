@@ -5,6 +5,8 @@
 Sections:
   steps       zero_grad + forward + softmax cross-entropy + backward + Adam, for the
               configurations 2-16-16-2 b32, 64-128-128-10 b64, 784-512-512-10 b256;
+              the NumPy floor per parameter (the reference of the targets) and with flat
+              buffers (see numpy_floor.py);
   epoch       one epoch on scikit-learn's digits, 64-128-128-10, batch 64, Adam, against
               MLPClassifier.partial_fit (one pass over the data per call);
   optimizers  step() alone of SGD, Momentum, AdaGrad, RMSProp, Adam on 64-128-128-10;
@@ -89,13 +91,13 @@ def calibrate_repeats(run: Callable[[], object], round_seconds: float = 0.02) ->
     return max(1, int(round_seconds / (time.perf_counter() - start)))
 
 
-def set_threads(threads: int) -> dict:
+def set_threads(threads: int, torch_too: bool = True) -> dict:
     """Give NumPy's BLAS (and OpenMP) and PyTorch the same number of threads."""
     from threadpoolctl import threadpool_limits
 
     # Kept alive for the whole process: the limit holds while this object exists.
     set_threads.limiter = threadpool_limits(limits=threads)
-    torch = torch_or_none()
+    torch = torch_or_none() if torch_too else None
     if torch is not None:
         torch.set_num_threads(threads)
     return {"threads": threads, "torch_threads": torch.get_num_threads() if torch else None}
@@ -117,11 +119,13 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool) -> list[d
         weights = init_weights(config.sizes)
         X, y = make_batch(config)
         floor = NumpyMLP(weights)
+        flat_floor = NumpyMLP(weights, flat=True)
         mini = MinigradMLP(weights)
         X_mg = mg.Tensor(X)
         runners = {
             "minigrad": lambda: mini.step(X_mg, y),
             "numpy": lambda: floor.step(X, y),
+            "numpy_flat": lambda: flat_floor.step(X, y),
         }
         if torch is not None:
             from torch_step import TorchMLP
@@ -133,7 +137,8 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool) -> list[d
         times = interleaved(runners, rounds=rounds, repeats=repeats, warmup=1 if quick else 3)
         row = {"config": config.name, "sizes": list(config.sizes), "batch": config.batch,
                "repeats": repeats, "rounds": rounds, "us": times,
-               "minigrad/numpy": times["minigrad"] / times["numpy"]}
+               "minigrad/numpy": times["minigrad"] / times["numpy"],
+               "minigrad/numpy_flat": times["minigrad"] / times["numpy_flat"]}
         if "torch" in times:
             row["minigrad/torch"] = times["minigrad"] / times["torch"]
             row["torch/numpy"] = times["torch"] / times["numpy"]
@@ -192,9 +197,11 @@ def bench_optimizers(rounds: int, quick: bool, config: Config = MIDDLE) -> list[
         mini.loss(mg.Tensor(X), y).backward()
         runners = {"minigrad": mini.optimizer.step}
         if name == "Adam":
-            floor = NumpyMLP(weights)
+            floor, flat_floor = NumpyMLP(weights), NumpyMLP(weights, flat=True)
             floor.loss_and_grads(X, y)
+            flat_floor.loss_and_grads(X, y)
             runners["numpy"] = floor.adam_step
+            runners["numpy_flat"] = flat_floor.adam_step
         if torch is not None:
             from torch_step import TorchMLP, optimizer_factories
 
@@ -240,7 +247,7 @@ def memory_probe(first: int = 300, last: int = 3000, config: Config = MIDDLE) ->
 def bench_memory(threads: int, quick: bool) -> dict:
     first, last = (30, 300) if quick else (300, 3000)
     code = (f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import bench_step as b; "
-            f"b.set_threads({threads}); print(json.dumps(b.memory_probe({first}, {last})))")
+            f"b.set_threads({threads}, torch_too=False); print(json.dumps(b.memory_probe({first}, {last})))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -283,12 +290,14 @@ def print_report(report: dict) -> None:
     print(f"minigrad step benchmark: {m['cpu']}, {m['cores']} cores, {report['threads']} threads, "
           f"Python {m['python']}, NumPy {m['numpy']}, torch {m.get('torch', 'not installed')}")
     if "steps" in report:
-        print("\n| config | minigrad | NumPy floor | PyTorch | minigrad/NumPy | minigrad/PyTorch |")
-        print("|---|---|---|---|---|---|")
+        print("\n| config | minigrad | NumPy floor | NumPy flat | PyTorch | minigrad/NumPy | "
+              "minigrad/NumPy flat | minigrad/PyTorch |")
+        print("|---|---|---|---|---|---|---|---|")
         for row in report["steps"]:
             us = row["us"]
             print(f"| {row['config']} | {_fmt_us(us['minigrad'])} | {_fmt_us(us['numpy'])} | "
-                  f"{_fmt_us(us.get('torch'))} | {_ratio(row, 'minigrad/numpy')} | {_ratio(row, 'minigrad/torch')} |")
+                  f"{_fmt_us(us['numpy_flat'])} | {_fmt_us(us.get('torch'))} | {_ratio(row, 'minigrad/numpy')} | "
+                  f"{_ratio(row, 'minigrad/numpy_flat')} | {_ratio(row, 'minigrad/torch')} |")
     if "epoch" in report:
         e = report["epoch"]
         us = e["us"]
@@ -299,12 +308,12 @@ def print_report(report: dict) -> None:
               f"{e['minigrad/sklearn']:.2f} | {e['minigrad/numpy']:.2f} |")
     if "optimizers" in report:
         print(f"\noptimizer.step() alone on {report['optimizers'][0]['config']}:")
-        print("| optimizer | minigrad | torch.optim | NumPy floor | minigrad/torch |")
-        print("|---|---|---|---|---|")
+        print("| optimizer | minigrad | torch.optim | NumPy floor | NumPy flat | minigrad/torch |")
+        print("|---|---|---|---|---|---|")
         for row in report["optimizers"]:
             us = row["us"]
             print(f"| {row['optimizer']} | {_fmt_us(us['minigrad'])} | {_fmt_us(us.get('torch'))} | "
-                  f"{_fmt_us(us.get('numpy'))} | {_ratio(row, 'minigrad/torch')} |")
+                  f"{_fmt_us(us.get('numpy'))} | {_fmt_us(us.get('numpy_flat'))} | {_ratio(row, 'minigrad/torch')} |")
     if "memory" in report:
         mem = report["memory"]
         first, last = mem["steps"]

@@ -5,6 +5,11 @@ forward (Linear + ReLU between layers, none after the last), softmax cross-entro
 (mean over the batch), backward, and Adam with PyTorch's update rule and defaults, in
 place with ``out=`` and one reused scratch buffer per parameter. float32 throughout.
 Whatever minigrad does beyond this is overhead; the benchmark measures how much.
+
+``flat=True`` is the floor's floor: all parameters (and gradients, and Adam's state) live
+in one contiguous buffer each, so Adam is eleven NumPy calls for the whole model instead
+of eleven per parameter. It is what minigrad's optimizers do; the benchmark shows it as a
+second column so that a gain from that trick is not mistaken for a gain over NumPy.
 """
 from __future__ import annotations
 
@@ -18,12 +23,22 @@ class NumpyMLP:
     """
 
     def __init__(self, weights, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8):
-        self.params = [array.astype(np.float32, copy=True) for pair in weights for array in pair]
-        self.grads = [np.zeros_like(p) for p in self.params]
-        self.exp_avg = [np.zeros_like(p) for p in self.params]
-        self.exp_avg_sq = [np.zeros_like(p) for p in self.params]
-        self.scratch = [np.zeros_like(p) for p in self.params]
+                 eps: float = 1e-8, flat: bool = False):
+        arrays = [np.asarray(array, dtype=np.float32) for pair in weights for array in pair]
+        if flat:
+            # Each parameter and gradient is a view into one buffer; Adam runs on the buffers.
+            self.flat_params, self.params = _flat_views(arrays)
+            self.flat_grads, self.grads = _flat_views([np.zeros_like(a) for a in arrays])
+            self.exp_avg = [np.zeros_like(self.flat_params)]
+            self.exp_avg_sq = [np.zeros_like(self.flat_params)]
+            self.scratch = [np.zeros_like(self.flat_params)]
+        else:
+            self.params = [array.copy() for array in arrays]
+            self.grads = [np.zeros_like(p) for p in self.params]
+            self.exp_avg = [np.zeros_like(p) for p in self.params]
+            self.exp_avg_sq = [np.zeros_like(p) for p in self.params]
+            self.scratch = [np.zeros_like(p) for p in self.params]
+        self.flat = flat
         self.lr, self.beta1, self.beta2, self.eps = lr, betas[0], betas[1], eps
         self.steps = 0
 
@@ -72,7 +87,8 @@ class NumpyMLP:
         root_bias_correction2 = np.sqrt(1.0 - beta2 ** self.steps)
         step_size = self.lr * root_bias_correction2 / (1.0 - beta1 ** self.steps)
         eps = self.eps * root_bias_correction2
-        for p, g, m, v, tmp in zip(self.params, self.grads, self.exp_avg, self.exp_avg_sq, self.scratch):
+        params, grads = ([self.flat_params], [self.flat_grads]) if self.flat else (self.params, self.grads)
+        for p, g, m, v, tmp in zip(params, grads, self.exp_avg, self.exp_avg_sq, self.scratch):
             m *= beta1                          # m <- beta1 m + (1 - beta1) g
             np.multiply(g, 1.0 - beta1, out=tmp)
             m += tmp
@@ -101,3 +117,13 @@ class NumpyMLP:
             batch = order[start:start + batch_size]
             loss = self.step(X[batch], y[batch])
         return loss
+
+
+def _flat_views(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One contiguous buffer holding copies of ``arrays``, and a view of it shaped like each."""
+    flat = np.concatenate([a.ravel() for a in arrays])
+    views, start = [], 0
+    for a in arrays:
+        views.append(flat[start:start + a.size].reshape(a.shape))
+        start += a.size
+    return flat, views

@@ -1,6 +1,7 @@
 """The step benchmark: its NumPy floor computes the very step minigrad computes (so the
 comparison is honest), its timing loop is fair, and the command runs. No timings are
 asserted: machines are noisy."""
+import importlib.util
 import json
 import subprocess
 import sys
@@ -45,11 +46,12 @@ def test_floor_computes_minigrads_loss_and_gradients(config):
     _assert_close_lists(mini.gradients(), floor.grads)
 
 
+@pytest.mark.parametrize("flat", [False, True], ids=["per-parameter", "flat"])
 @pytest.mark.parametrize("config", SMALL_CONFIGS[:2], ids=lambda c: c.name)
-def test_floor_adam_steps_land_where_minigrads_do(config):
+def test_floor_adam_steps_land_where_minigrads_do(config, flat):
     weights = init_weights(config.sizes, seed=5)
     X, y = make_batch(config, seed=6)
-    floor = NumpyMLP(weights)
+    floor = NumpyMLP(weights, flat=flat)
     mini = MinigradMLP(weights)
     for _ in range(3):
         floor_loss = floor.step(X, y)
@@ -95,9 +97,11 @@ def test_the_benchmark_command_runs_and_reports_every_section():
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["threads"] == 1
+    expected = {"minigrad", "numpy", "numpy_flat"} | ({"torch"} if importlib.util.find_spec("torch") else set())
     assert [row["config"] for row in report["steps"]] == [c.name for c in CONFIGS]
     for row in report["steps"]:
-        assert row["us"]["minigrad"] > 0 and row["us"]["numpy"] > 0
+        assert set(row["us"]) == expected
+        assert all(us > 0 for us in row["us"].values())
         assert row["minigrad/numpy"] == pytest.approx(row["us"]["minigrad"] / row["us"]["numpy"])
     assert set(report["epoch"]["us"]) >= {"minigrad", "numpy", "sklearn"}
     assert [row["optimizer"] for row in report["optimizers"]] == ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"]
