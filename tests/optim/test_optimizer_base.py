@@ -1,0 +1,305 @@
+"""Optimizer base behaviour: groups, lazy state, zero_grad, flat buffers, state_dict, bad input."""
+import copy
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+
+ALL = [
+    (optim.SGD, {"lr": 0.1}),
+    (optim.Momentum, {"lr": 0.1}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    (optim.AdaGrad, {"lr": 0.1, "initial_accumulator_value": 0.1}),
+    (optim.RMSProp, {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    (optim.Adam, {"lr": 0.01, "amsgrad": True}),
+    (optim.AdamW, {"lr": 0.01}),
+]
+IDS = [f"{cls.__name__}-{options}" for cls, options in ALL]
+
+
+def make_params(seed=0, shapes=((3, 2), (2,), (4,)), dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [mg.Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True) for shape in shapes]
+
+
+def set_grads(params, step, skip=()):
+    for index, p in enumerate(params):
+        p.grad = None if index in skip else np.cos(p.data * (step + 1)) + 0.1 * p.data
+
+
+def test_groups_are_filled_from_defaults():
+    a, b = make_params()[:2]
+    optimizer = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5, "betas": (0.8, 0.9)}], lr=0.01)
+    first, second = optimizer.param_groups
+    assert first["lr"] == 0.01 and first["betas"] == (0.9, 0.999) and first["params"] == [a]
+    assert second["lr"] == 0.5 and second["betas"] == (0.8, 0.9) and second["eps"] == 1e-8
+
+
+def test_state_is_created_lazily_and_none_grads_are_skipped():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    assert optimizer.state == {}
+    before = [p.data.copy() for p in params]
+    set_grads(params, 0, skip={1})
+    optimizer.step()
+    assert params[0] in optimizer.state and params[1] not in optimizer.state
+    np.testing.assert_array_equal(params[1].data, before[1])
+    assert not np.array_equal(params[0].data, before[0])
+    assert optimizer.state[params[0]]["step"] == 1
+
+
+def test_zero_grad_sets_none_or_zeros_in_place():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.any() for p in params)
+    optimizer.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_backward_accumulates_into_the_flat_gradient_after_zero_grad_false():
+    w = mg.Tensor(np.ones((2, 2)), requires_grad=True)
+    b = mg.Tensor(np.zeros(2), requires_grad=True)
+    optimizer = optim.SGD([w, b], lr=0.1)
+    x = mg.Tensor(np.array([[1.0, 2.0]]))
+    for _ in range(2):
+        optimizer.zero_grad(set_to_none=False)
+        ((x @ w + b) ** 2).sum().backward()
+        expected_w = w.data - 0.1 * (x.data.T @ (2 * (x.data @ w.data + b.data)))
+        optimizer.step()
+        np.testing.assert_allclose(w.data, expected_w)
+
+
+def test_add_param_group_and_duplicates():
+    a, b, c = make_params()
+    optimizer = optim.SGD([a, b], lr=0.1)
+    optimizer.add_param_group({"params": c, "lr": 0.01})
+    assert optimizer.param_groups[1]["params"] == [c] and optimizer.param_groups[1]["lr"] == 0.01
+    with pytest.raises(ValueError, match=r"appears more than once"):
+        optimizer.add_param_group({"params": [a]})
+    assert len(optimizer.param_groups) == 2
+
+
+def test_flat_buffers_make_parameters_views_with_unchanged_values():
+    params = make_params()
+    values = [p.data.copy() for p in params]
+    optim.Adam(params)
+    bases = {id(p.data.base) for p in params}
+    assert len(bases) == 1 and all(p.data.base is not None for p in params)
+    for p, value in zip(params, values):
+        np.testing.assert_array_equal(p.data, value)
+
+
+def test_a_single_parameter_keeps_its_own_array():
+    x = np.array([70.0])
+    p = mg.Tensor(x, requires_grad=True)
+    optimizer = optim.SGD([p], lr=0.1)
+    p.grad = 2 * p.data
+    optimizer.step()
+    assert p.data is x and x[0] == 56.0
+
+
+@pytest.mark.parametrize("cls, options", ALL, ids=IDS)
+def test_flat_and_per_parameter_updates_give_the_same_bits(cls, options):
+    flat_params, own_params = make_params(1), make_params(1)
+    flat, own = cls(flat_params, **options), cls(own_params, flat=False, **options)
+    for step in range(30):
+        skip = {2} if step % 4 == 1 else set()   # forces the per-parameter path on some steps
+        set_grads(flat_params, step, skip)
+        set_grads(own_params, step, skip)
+        flat.step()
+        own.step()
+    for p, q in zip(flat_params, own_params):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_user_set_grad_and_replaced_data_are_followed():
+    params = make_params()
+    reference = make_params()
+    optimizer = optim.Momentum(params, lr=0.1)
+    check = optim.Momentum(reference, lr=0.1, flat=False)
+    for step in range(3):
+        set_grads(params, step)
+        set_grads(reference, step)
+        optimizer.step()
+        check.step()
+    replacement = np.full((3, 2), 0.5)
+    params[0].data = replacement.copy()
+    reference[0].data = replacement.copy()
+    user_grad = np.full(2, 3.0)
+    for step in range(3, 6):
+        set_grads(params, step)
+        set_grads(reference, step)
+        params[1].grad, reference[1].grad = user_grad, user_grad.copy()
+        optimizer.step()
+        check.step()
+    for p, q in zip(params, reference):
+        np.testing.assert_array_equal(p.data, q.data)
+    np.testing.assert_array_equal(user_grad, 3.0)  # the user's array is read, never written
+
+
+def test_replaced_data_of_another_shape_is_an_error():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    params[0].data = np.zeros((5,))
+    set_grads(params, 0)
+    with pytest.raises(RuntimeError, match=r"\(3, 2\).*\(5,\)"):
+        optimizer.step()
+
+
+def test_mixed_dtypes_form_separate_chunks():
+    params = make_params() + make_params(2, shapes=((2,), (3,)), dtype=np.float32)
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    assert [p.data.dtype for p in params] == [np.float64] * 3 + [np.float32] * 2
+    assert optimizer.state[params[4]]["exp_avg"].dtype == np.float32
+
+
+def test_step_with_closure_returns_the_loss():
+    w = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    optimizer = optim.SGD([w], lr=0.1)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = optimizer.step(closure)
+    assert float(loss.item()) == 5.0
+    np.testing.assert_allclose(w.data, [0.8, -1.6])
+
+
+# ---- state_dict ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls, options", ALL, ids=IDS)
+def test_state_dict_round_trip_resumes_bit_for_bit(cls, options):
+    params, resumed_params = make_params(3), make_params(3)
+    optimizer = cls(params, **options)
+    for step in range(5):
+        set_grads(params, step, skip={1} if step == 2 else ())
+        optimizer.step()
+    saved = copy.deepcopy(optimizer.state_dict())
+    for p, q in zip(resumed_params, params):
+        q_data = q.data.copy()
+        p.data[...] = q_data
+    resumed = cls(resumed_params, **options)
+    resumed.load_state_dict(saved)
+    for step in range(5, 12):
+        set_grads(params, step)
+        set_grads(resumed_params, step)
+        optimizer.step()
+        resumed.step()
+    for p, q in zip(params, resumed_params):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_state_dict_holds_plain_values_and_copies():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    assert set(saved) == {"state", "param_groups"}
+    assert saved["param_groups"][0]["params"] == [0, 1, 2]
+    entry = saved["state"][0]
+    assert type(entry["step"]) is int and isinstance(entry["exp_avg"], np.ndarray)
+    entry["exp_avg"][...] = 99.0
+    assert not (optimizer.state[params[0]]["exp_avg"] == 99.0).any()
+
+
+def test_a_state_dict_that_does_not_fit_changes_nothing():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    good = optimizer.state_dict()
+    before = copy.deepcopy(good)
+
+    wrong_shape = copy.deepcopy(good)
+    wrong_shape["state"][2]["exp_avg_sq"] = np.zeros(7)
+    wrong_shape["param_groups"][0]["lr"] = 123.0
+    with pytest.raises(ValueError, match=r"exp_avg_sq of shape \(7,\).*\(4,\)"):
+        optimizer.load_state_dict(wrong_shape)
+
+    bad_lr = copy.deepcopy(good)
+    bad_lr["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="-1.0"):
+        optimizer.load_state_dict(bad_lr)
+
+    missing = copy.deepcopy(good)
+    del missing["state"][1]["exp_avg"]
+    with pytest.raises(ValueError, match="exp_avg"):
+        optimizer.load_state_dict(missing)
+
+    two_groups = copy.deepcopy(good)
+    two_groups["param_groups"].append(copy.deepcopy(good["param_groups"][0]))
+    with pytest.raises(ValueError, match="2 param groups"):
+        optimizer.load_state_dict(two_groups)
+
+    after = optimizer.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for index in before["state"]:
+        for key, value in before["state"][index].items():
+            np.testing.assert_array_equal(after["state"][index][key], value)
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, error, pattern", [
+    (lambda p: optim.SGD(p, lr=-0.1), ValueError, r"lr: -0\.1"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=1.0), ValueError, r"momentum: 1\.0"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), ValueError, r"momentum: -0\.5"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, r"Nesterov.*momentum=0"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError, r"dampening=0\.1"),
+    (lambda p: optim.SGD(p, lr=0.1, ema=True), ValueError, r"ema"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.999)), ValueError, r"beta1.*1\.0"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), ValueError, r"beta2.*-0\.1"),
+    (lambda p: optim.Adam(p, eps=-1e-8), ValueError, r"eps: -1e-08"),
+    (lambda p: optim.Adam(p, bias_correction="middle"), ValueError, r"'middle'"),
+    (lambda p: optim.Adam(p, eps_hat=True, eps_inside_sqrt=True), ValueError, r"eps_hat"),
+    (lambda p: optim.AdaGrad(p, eps=-1.0), ValueError, r"eps: -1\.0"),
+    (lambda p: optim.AdaGrad(p, initial_accumulator_value=-0.1), ValueError, r"initial_accumulator_value: -0\.1"),
+    (lambda p: optim.RMSProp(p, alpha=1.5), ValueError, r"alpha: 1\.5"),
+    (lambda p: optim.RMSProp(p, momentum=2.0), ValueError, r"momentum: 2\.0"),
+    (lambda p: optim.SGD(p, lr="fast"), TypeError, r"lr: 'fast'"),
+    (lambda p: optim.SGD([{"params": p, "lr": -3.0}], lr=0.1), ValueError, r"lr: -3\.0"),
+])
+def test_bad_hyperparameters_are_named(make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make(make_params())
+
+
+def test_bad_parameter_lists_are_named():
+    params = make_params()
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match=r"parameter 1 of group 0 .*more than once"):
+        optim.SGD([params[0], params[0]], lr=0.1)
+    with pytest.raises(TypeError, match=r"parameter 1 of group 0 is a ndarray"):
+        optim.SGD([params[0], np.zeros(3)], lr=0.1)
+    with pytest.raises(TypeError, match=r"dtype int64"):
+        optim.SGD([mg.Tensor(np.arange(3))], lr=0.1)
+    with pytest.raises(TypeError, match="got a Tensor"):
+        optim.SGD(params[0], lr=0.1)
+
+
+def test_a_failed_construction_leaves_parameters_untouched():
+    params = make_params()
+    with pytest.raises(ValueError):
+        optim.SGD(params, lr=-1.0)
+    assert all(p.data.base is None for p in params)
+
+
+def test_wrong_gradient_shape_is_named():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, 0)
+    params[2].grad = np.zeros(5)
+    with pytest.raises(ValueError, match=r"\(5,\).*\(4,\)"):
+        optimizer.step()
