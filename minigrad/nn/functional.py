@@ -223,7 +223,8 @@ def _class_indices(target: np.ndarray, logits_shape: tuple, what: str) -> np.nda
         raise ValueError(f"{what}: class labels must be 1-D of length {n}, got shape {target.shape}")
     if target.shape[0] != n:
         raise ValueError(f"{what}: batch size mismatch: {n} rows of scores but {target.shape[0]} labels")
-    if n and (target.min() < 0 or target.max() >= classes):
+    # Seen as unsigned, a negative label is a huge number: one max() checks both bounds.
+    if n and target.view(f"u{target.itemsize}").max() >= classes:
         bad = np.unique(target[(target < 0) | (target >= classes)])
         raise ValueError(f"{what}: class labels must be in [0, {classes - 1}], got {bad.tolist()}")
     return target

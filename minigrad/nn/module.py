@@ -129,14 +129,14 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _all_named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def _all_named_parameters(self, prefix: str = "") -> list[tuple[str, Parameter]]:
         """Every (dotted name, parameter), a shared one under each of its names: the
         state-dict view. Own parameters first, then each submodule's, in assignment order."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                yield prefix + name, param
-        for name, module in self.named_children():
-            yield from module._all_named_parameters(f"{prefix}{name}.")
+        found = [(prefix + name, param) for name, param in self._parameters.items() if param is not None]
+        for name, module in self._modules.items():
+            if module is not None:
+                found += module._all_named_parameters(f"{prefix}{name}.")
+        return found
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs in definition order; a shared parameter once."""
@@ -148,8 +148,7 @@ class Module:
 
     def parameters(self) -> Iterator[Parameter]:
         """The parameters in definition order, each once (what an optimizer takes)."""
-        for _, param in self.named_parameters():
-            yield param
+        return iter(list({id(p): p for _, p in self._all_named_parameters()}.values()))
 
     def num_parameters(self) -> int:
         """How many numbers the parameters hold (each shared parameter counted once)."""
