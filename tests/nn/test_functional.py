@@ -315,3 +315,34 @@ def test_bad_options_and_shapes():
         F.mse_loss(z, np.zeros((2, 1)))
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(3,\)"):
         F.binary_cross_entropy_with_logits(z, np.zeros(3))
+
+
+# ---- properties over random shapes -----------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 6), classes=st.integers(1, 6), scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
+       seed=st.integers(0, 2**16), reduction=st.sampled_from(REDUCTIONS))
+def test_cross_entropy_is_nll_of_log_softmax(n, classes, scale, seed, reduction):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, scale, size=(n, classes))
+    target = rng.integers(0, classes, size=n)
+    fused = mg.Tensor(logits, requires_grad=True)
+    composed = mg.Tensor(logits, requires_grad=True)
+    a = F.cross_entropy(fused, target, reduction=reduction)
+    b = F.nll_loss(F.log_softmax(composed, axis=1), target, reduction=reduction)
+    np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-12)
+    upstream = rng.normal(size=a.shape)
+    a.backward(upstream)
+    b.backward(upstream)
+    np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-8, atol=1e-12)
+
+
+def test_labels_may_be_tensors_lists_or_any_integer_dtype():
+    z = np.random.default_rng(0).normal(size=(3, 4))
+    expected = F.cross_entropy(mg.Tensor(z), np.array([3, 0, 2])).item()
+    for labels_ in (mg.Tensor([3, 0, 2]), [3, 0, 2], np.array([3, 0, 2], dtype=np.uint8),
+                    np.array([[3], [0], [2]], dtype=np.int32)[:, 0]):
+        assert F.cross_entropy(mg.Tensor(z), labels_).item() == pytest.approx(expected, rel=1e-12)
