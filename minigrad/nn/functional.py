@@ -303,8 +303,11 @@ def _same_shape(a: np.ndarray, b: np.ndarray, what: str) -> None:
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or summed, or per-element) squared error ``(input - target) ** 2``; shapes must match."""
-    _same_shape(_array(input), _array(target), "mse_loss")
+    x, y = _array(input), _array(target)
+    _same_shape(x, y, "mse_loss")
     _check_reduction(reduction)
+    if y.dtype != x.dtype and x.dtype.kind == "f" and not isinstance(target, Tensor):
+        target = y.astype(x.dtype)  # float64 data against a float32 model: a float32 loss
     diff = input - target
     squared = diff * diff
     if reduction == "mean":

@@ -257,6 +257,7 @@ def test_losses_of_float32_inputs_are_float32():
     assert F.cross_entropy(z, probabilities((4, 3))).dtype == np.float32  # float64 probabilities
     assert F.nll_loss(F.log_softmax(z), [0, 1, 2, 0]).dtype == np.float32
     assert F.binary_cross_entropy_with_logits(z, np.ones((4, 3))).dtype == np.float32
+    assert F.mse_loss(z, np.ones((4, 3))).dtype == np.float32
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
