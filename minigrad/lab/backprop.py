@@ -1,0 +1,308 @@
+"""Backprop views: the graph of an expression as Graphviz DOT, and a step-by-step trace.
+
+``draw_graph(out)`` returns DOT text: one box per tensor with its op, shape, a value summary
+and, once gradients exist, a gradient summary. ``render_graph(dot, "graph.svg")`` turns it into
+SVG/PNG with Graphviz's ``dot`` program when it is installed (``.dot`` files need nothing).
+
+``backprop_trace(out)`` runs ``out``'s backward pass (exactly the engine's, through
+``autograd.run_backward(..., trace=)``) and records every vector-Jacobian product in the
+order it happens: which node, which op, the upstream gradient arriving at the node, the local
+gradient and the result sent to the input. Printed, it reads like a hand computation:
+
+    >>> import minigrad as mg
+    >>> a = mg.Tensor(2.0, requires_grad=True); b = mg.Tensor(-3.0, requires_grad=True)
+    >>> out = a * b + a
+    >>> print(backprop_trace(out, names={"a": a, "b": b}))  # doctest: +SKIP
+
+The local gradient is the primitive's own rule applied to a gradient of ones: for the
+elementwise ops (add, mul, exp, tanh, ...) that is d node / d input elementwise, and the
+result is upstream * local; for matmul and reductions the rule itself says how they combine.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad import autograd
+from minigrad.tensor import Tensor
+
+Names = dict[str, Tensor]
+
+
+# ---- naming the tensors of a graph ----------------------------------------------------------
+
+def _graph_tensors(root: Tensor) -> list[Tensor]:
+    """Every Tensor of root's graph (constants included), inputs before the ops that use them."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is None:
+            continue
+        if node.released:
+            raise RuntimeError(
+                f"the graph below this '{node.primitive.name}' was freed by backward(); draw it before "
+                f"backward, or call backward(retain_graph=True) (backprop_trace keeps it by default)"
+            )
+        for parent in reversed(node.inputs):
+            if isinstance(parent, Tensor) and id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def _name_tensors(order: list[Tensor], root: Tensor, names: Names | None) -> dict[int, str]:
+    """Given names first; other leaves that need a gradient x1, x2, ...; constants c1, ...;
+    intermediate results t1, t2, ... in forward order; the root 'out' unless named."""
+    named = {id(t): n for n, t in (names or {}).items()}
+    counters = {"x": 0, "c": 0, "t": 0}
+    result: dict[int, str] = {}
+    for tensor in order:
+        if id(tensor) in named:
+            result[id(tensor)] = named[id(tensor)]
+            continue
+        if tensor is root:
+            result[id(tensor)] = "out"
+            continue
+        kind = "t" if tensor._node is not None else ("x" if tensor.requires_grad else "c")
+        counters[kind] += 1
+        result[id(tensor)] = f"{kind}{counters[kind]}"
+    return result
+
+
+def _inputs_text(tensor: Tensor, names: dict[int, str]) -> str:
+    node = tensor._node
+    parts = [names[id(a)] if isinstance(a, Tensor) else summarize(a) for a in node.inputs]
+    parts += [f"{k}={v}" for k, v in (node.params or {}).items()]
+    return f"{node.primitive.name}({', '.join(parts)})"
+
+
+def summarize(value, digits: int = 4) -> str:
+    """A short text for an array: the numbers when there are at most four, else shape and range."""
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if array.size <= 4:
+        flat = [f"{v:.{digits}g}" for v in array.ravel().tolist()]
+        return flat[0] if array.ndim == 0 else "[" + ", ".join(flat) + "]"
+    return (f"min {array.min():.{digits}g} mean {array.mean():.{digits}g} "
+            f"max {array.max():.{digits}g}")
+
+
+# ---- the step-by-step trace ---------------------------------------------------------------
+
+@dataclass
+class TraceStep:
+    """One vector-Jacobian product: ``result = vjp(upstream)`` for one input of one node."""
+
+    node: str
+    op: str
+    input: str
+    input_index: int
+    upstream: np.ndarray
+    local: np.ndarray
+    result: np.ndarray
+
+    root: str = "out"
+
+    def __str__(self) -> str:
+        return (f"d{self.root}/d{self.input} via {self.node} = {self.op}: upstream {summarize(self.upstream)} "
+                f"x local d{self.node}/d{self.input} {summarize(self.local)} -> {summarize(self.result)}")
+
+
+@dataclass
+class BackpropTrace:
+    """The forward computation and every backward step of one ``backprop_trace`` call."""
+
+    forward: list[str]
+    steps: list[TraceStep]
+    grads: dict[int, np.ndarray] = field(repr=False)
+    names: dict[int, str] = field(repr=False)
+    paths: dict[int, int] = field(repr=False)
+    root_id: int = 0
+
+    def lines(self) -> list[str]:
+        text = ["forward:"] + [f"  {line}" for line in self.forward]
+        root = self.names[self.root_id]
+        text.append(f"backward (d{root}/d{root} = 1):")
+        text += [f"  {number:>2}. {step}" for number, step in enumerate(self.steps, start=1)]
+        text.append("gradients:")
+        for key, name in self.names.items():
+            if key in self.grads:
+                note = f"   (sum over {self.paths[key]} paths)" if self.paths.get(key, 0) > 1 else ""
+                text.append(f"  d{root}/d{name} = {summarize(self.grads[key])}{note}")
+        return text
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def grad_of(self, tensor: Tensor) -> np.ndarray | None:
+        """The total gradient that reached ``tensor`` (intermediate results too)."""
+        return self.grads.get(id(tensor))
+
+
+def backprop_trace(output: Tensor, names: Names | None = None, retain_graph: bool = True) -> BackpropTrace:
+    """Run ``output.backward()`` and record each step of it for a student to follow.
+
+    Like ``backward()`` it accumulates gradients into the leaves' ``.grad``. The graph is kept
+    by default (``retain_graph=True``) so ``draw_graph(output, trace=...)`` can show every
+    node's gradient afterwards. ``output`` must be a one-element tensor that requires grad.
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"backprop_trace needs a Tensor, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise ValueError("backprop_trace needs an output that requires grad (made from tensors with requires_grad=True)")
+    if output.size != 1:
+        raise ValueError(f"backprop_trace needs a one-element output, got shape {output.shape}")
+    order = _graph_tensors(output)
+    tensor_names = _name_tensors(order, output, names)
+    forward = []
+    for tensor in order:
+        name = tensor_names[id(tensor)]
+        if tensor._node is None:
+            kind = "leaf, requires grad" if tensor.requires_grad else "constant"
+            forward.append(f"{name} = {summarize(tensor)}   ({kind})")
+        else:
+            forward.append(f"{name} = {_inputs_text(tensor, tensor_names)} = {summarize(tensor)}")
+
+    root_name = tensor_names[id(output)]
+    seed = np.ones_like(output.data)
+    grads: dict[int, np.ndarray] = {id(output): seed}
+    paths: dict[int, int] = {}
+    steps: list[TraceStep] = []
+
+    def record(tensor, index, upstream, input_grad):
+        node = tensor._node
+        parent = node.inputs[index]
+        local = node.input_gradient(index, np.ones_like(upstream))
+        steps.append(TraceStep(tensor_names[id(tensor)], node.primitive.name, tensor_names[id(parent)],
+                               index, np.array(upstream), local, np.array(input_grad), root_name))
+        key = id(parent)
+        grads[key] = input_grad.copy() if key not in grads else grads[key] + input_grad
+        paths[key] = paths.get(key, 0) + 1
+
+    autograd.run_backward(output, seed, retain_graph=retain_graph, trace=record)
+    return BackpropTrace(forward, steps, grads, tensor_names, paths, id(output))
+
+
+# ---- the graph as DOT -----------------------------------------------------------------------
+
+def draw_graph(tensor: Tensor, names: Names | None = None, trace: BackpropTrace | None = None,
+               path: str | os.PathLike | None = None) -> str:
+    """Graphviz DOT text for ``tensor``'s graph, inputs on the left, ``tensor`` on the right.
+
+    Each box: name and op, shape, value summary, and the gradient (from ``trace`` for every
+    node, else ``.grad`` where the engine kept one: leaves, and tensors that ``retain_grad()``).
+    With ``path`` the drawing is also written there (see ``render_graph``).
+    """
+    order = _graph_tensors(tensor)
+    tensor_names = trace.names if trace is not None else _name_tensors(order, tensor, names)
+    if trace is not None and any(id(t) not in tensor_names for t in order):
+        tensor_names = _name_tensors(order, tensor, names)
+    lines = [
+        "digraph minigrad {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
+        '  edge [color="#555555"];',
+    ]
+    number = {id(item): i for i, item in enumerate(order)}
+    for item in order:
+        key = id(item)
+        grad = trace.grads.get(key) if trace is not None else item.grad
+        lines.append(f'  n{number[key]} [label="{_escape(_box_text(item, tensor_names[key], grad))}", '
+                     f'fillcolor="{_fill(item, item is tensor)}"];')
+    for item in order:
+        if item._node is None:
+            continue
+        for index, parent in enumerate(item._node.inputs):
+            if isinstance(parent, Tensor):
+                label = f' [label="{index}"]' if len(item._node.inputs) > 1 and item._node.primitive.name in _ORDERED else ""
+                lines.append(f"  n{number[id(parent)]} -> n{number[id(item)]}{label};")
+    lines.append("}")
+    dot = "\n".join(lines) + "\n"
+    if path is not None:
+        render_graph(dot, path)
+    return dot
+
+
+# Ops whose inputs play different parts: number the edges so a reader knows which is which.
+_ORDERED = {"sub", "div", "power", "matmul", "where", "maximum", "minimum"}
+
+
+def _box_text(tensor: Tensor, name: str, grad) -> str:
+    if tensor._node is None:
+        head = f"{name}  ({'leaf' if tensor.requires_grad else 'constant'})"
+    else:
+        head = f"{name} = {tensor._node.primitive.name}"
+    lines = [head, f"shape {tensor.shape}" if tensor.shape else "scalar", f"value {summarize(tensor)}"]
+    if grad is not None:
+        lines.append(f"grad {summarize(grad)}")
+    return "\n".join(lines)
+
+
+def _fill(tensor: Tensor, is_root: bool) -> str:
+    if is_root:
+        return "#f6c6c6"
+    if tensor._node is None:
+        return "#cfe3f6" if tensor.requires_grad else "#eeeeee"
+    return "#fdf1c7"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_graph(dot: str, path: str | os.PathLike) -> str:
+    """Write DOT text to ``path``: ``.dot``/``.gv`` as text; ``.svg``/``.png``/``.pdf`` through
+    Graphviz's ``dot`` program (a RuntimeError says so if it is not on PATH). The file appears
+    whole or not at all (written to a temporary file, then renamed)."""
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if suffix not in ("dot", "gv", "svg", "png", "pdf"):
+        raise ValueError(f"cannot write a graph as {path!r}: use a .dot, .gv, .svg, .png or .pdf file")
+    directory = os.path.dirname(path) or "."
+    if suffix in ("dot", "gv"):
+        _write_atomically(path, directory, lambda temporary: _write_text(temporary, dot))
+        return path
+    program = shutil.which("dot")
+    if program is None:
+        raise RuntimeError(
+            f"rendering {path!r} needs Graphviz's 'dot' program, which is not on PATH; install Graphviz, "
+            f"or save the DOT text with a .dot suffix and render it elsewhere"
+        )
+
+    def run_dot(temporary: str) -> None:
+        subprocess.run([program, f"-T{suffix}", "-o", temporary], input=dot, text=True, check=True,
+                       capture_output=True)
+
+    _write_atomically(path, directory, run_dot)
+    return path
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _write_atomically(path: str, directory: str, write) -> None:
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=os.path.splitext(path)[1])
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise

@@ -1,0 +1,298 @@
+"""Pictures of optimizer runs: contour plots with trajectories, the 1-D curve with the steps on
+it, the loss per step, and GIF animations of the same.
+
+matplotlib is imported only here, inside the functions that draw, with the Agg canvas: no
+display is needed and pyplot's global state is left alone. Each optimizer keeps one colour
+in every figure, the start is a black dot and the minima are gold stars.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Sequence
+
+import numpy as np
+
+from minigrad.lab.functions import Objective
+from minigrad.lab.run import Trajectory
+
+COLORS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "adagrad": "#2ca02c", "rmsprop": "#d62728",
+          "adam": "#9467bd", "adamw": "#8c564b"}
+_SPARE_COLORS = ["#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def _figure(width: float = 12.5, height: float = 5.2):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("plotting needs matplotlib: pip install 'minigrad-np[plot]'") from error
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def colors_for(trajectories: Sequence[Trajectory]) -> list[str]:
+    """One colour per optimizer: the same name gets the same colour in every figure."""
+    spare = iter(_SPARE_COLORS * 4)
+    used: dict[str, str] = {}
+    result = []
+    for trajectory in trajectories:
+        key = trajectory.label if trajectory.label in used else trajectory.optimizer
+        color = COLORS.get(trajectory.optimizer) if trajectory.optimizer not in used.values() else None
+        if color is None or color in used.values():
+            color = next(spare)
+        used[key] = color
+        result.append(color)
+    return result
+
+
+def _check_same_function(trajectories: Sequence[Trajectory]) -> Objective:
+    if not trajectories:
+        raise ValueError("nothing to plot: no trajectories given")
+    names = {t.function.name for t in trajectories}
+    if len(names) > 1:
+        raise ValueError(f"trajectories on different functions cannot share a plot: {sorted(names)}")
+    return trajectories[0].function
+
+
+def _view(objective: Objective, trajectories: Sequence[Trajectory]) -> list[tuple[float, float]]:
+    """The function's window, widened to show the runs (not further than 3 windows: a
+    diverged run leaves the picture instead of shrinking everything else to a dot)."""
+    view = []
+    for axis, (low, high) in enumerate(objective.window):
+        span = high - low
+        points = np.concatenate([t.points[:, axis] for t in trajectories])
+        points = points[np.isfinite(points) & (points > low - span) & (points < high + span)]
+        if points.size:
+            low, high = min(low, points.min()), max(high, points.max())
+            pad = 0.04 * (high - low)
+            low, high = low - pad, high + pad
+        view.append((float(low), float(high)))
+    return view
+
+
+def _legend_label(trajectory: Trajectory) -> str:
+    return trajectory.label + ("  (diverged)" if trajectory.diverged else "")
+
+
+# ---- static figures ---------------------------------------------------------------------------
+
+def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike | None = None,
+                      title: str | None = None):
+    """Left: the function (contours in 2-D, the curve in 1-D) with every run's steps on it;
+    right: f(x_t) per step. Returns the Figure, or the path when ``path`` is given."""
+    objective = _check_same_function(trajectories)
+    figure = _figure()
+    space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
+    colors = colors_for(trajectories)
+    view = _view(objective, trajectories)
+    if objective.dim == 1:
+        _draw_curve(space_axes, objective, view)
+    else:
+        _draw_contours(space_axes, objective, view)
+    _draw_marks(space_axes, objective, trajectories)
+    for trajectory, color in zip(trajectories, colors):
+        _draw_path(space_axes, objective, trajectory, color, len(trajectory.points))
+        _draw_loss(loss_axes, trajectory, color, len(trajectory.points))
+    _decorate(space_axes, loss_axes, objective, trajectories, view)
+    figure.suptitle(title or _title(objective, trajectories), fontsize=14)
+    if path is None:
+        return figure
+    return _save(figure, path)
+
+
+def _title(objective: Objective, trajectories: Sequence[Trajectory]) -> str:
+    start = ", ".join(f"{v:g}" for v in trajectories[0].points[0])
+    return f"{objective.latex} from ({start})"
+
+
+def _draw_curve(axes, objective: Objective, view) -> None:
+    (low, high), = view
+    xs = np.linspace(low, high, 600)
+    axes.plot(xs, objective.on_grid(xs), color="#444444", linewidth=1.6, zorder=1)
+
+
+def _draw_contours(axes, objective: Objective, view, resolution: int = 240) -> None:
+    (x_low, x_high), (y_low, y_high) = view
+    grid_x, grid_y = np.meshgrid(np.linspace(x_low, x_high, resolution), np.linspace(y_low, y_high, resolution))
+    values = objective.on_grid(grid_x, grid_y)
+    finite = values[np.isfinite(values)]
+    # Levels at quantiles of the values: evenly spread lines on a bowl, and still lines near
+    # the valley floor of Rosenbrock or Beale, where evenly spaced levels would show none.
+    levels = np.unique(np.quantile(finite, np.linspace(0, 1, 18) ** 1.6))
+    shade = np.searchsorted(np.sort(finite), values) / finite.size  # the same idea for the colours
+    # One image, not filled polygons: it renders fast, which keeps the animation quick.
+    axes.imshow(shade, extent=(x_low, x_high, y_low, y_high), origin="lower", aspect="auto",
+                cmap="Blues", vmin=-0.15, vmax=1.6, interpolation="bilinear", zorder=0)
+    axes.contour(grid_x, grid_y, values, levels=levels, colors="#5b6b7c", linewidths=0.6, alpha=0.7, zorder=1)
+    axes.set_xlim(x_low, x_high)
+    axes.set_ylim(y_low, y_high)
+
+
+def _xy(objective: Objective, points: np.ndarray, values: np.ndarray):
+    if objective.dim == 1:
+        return points[:, 0], values
+    return points[:, 0], points[:, 1]
+
+
+def _draw_marks(axes, objective: Objective, trajectories: Sequence[Trajectory]) -> None:
+    for number, minimum in enumerate(objective.minima):
+        x, y = (minimum[0], objective.value(minimum)) if objective.dim == 1 else minimum
+        axes.plot(x, y, marker="*", markersize=20, color="gold", markeredgecolor="black", linestyle="none",
+                  zorder=5, label="minimum" if number == 0 else None)
+    for number, saddle in enumerate(objective.saddle_points):
+        axes.plot(*saddle, marker="X", markersize=13, color="white", markeredgecolor="black", linestyle="none",
+                  zorder=5, label="saddle point" if number == 0 else None)
+    starts = {tuple(t.points[0]) for t in trajectories}
+    for number, start in enumerate(starts):
+        x, y = (start[0], objective.value(start)) if objective.dim == 1 else start
+        axes.plot(x, y, marker="o", markersize=9, color="black", linestyle="none", zorder=6,
+                  label="start" if number == 0 else None)
+
+
+def _draw_path(axes, objective: Objective, trajectory: Trajectory, color: str, count: int):
+    x, y = _xy(objective, trajectory.points[:count], trajectory.values[:count])
+    marker = "o" if len(trajectory.points) <= 120 else None
+    # No label: the loss panel's legend names the optimizers, in the same colours.
+    lines = axes.plot(x, y, color=color, linewidth=2.0, marker=marker, markersize=3.5, alpha=0.95, zorder=3)
+    if count == len(trajectory.points) and count > 1:
+        lines += axes.plot(x[-1], y[-1], marker="o", markersize=8, color=color, markeredgecolor="black", zorder=4)
+    return lines
+
+
+def _draw_loss(axes, trajectory: Trajectory, color: str, count: int):
+    steps = np.arange(count)
+    return axes.plot(steps, trajectory.values[:count], color=color, linewidth=2.0,
+                     label=_legend_label(trajectory))
+
+
+def _loss_scale(trajectories: Sequence[Trajectory]) -> str:
+    values = np.concatenate([t.values[np.isfinite(t.values)] for t in trajectories])
+    if values.size == 0:
+        return "linear"
+    if values.min() > 0 and values.max() / values.min() > 30:
+        return "log"
+    if values.min() <= 0 and np.abs(values).max() > 30 * max(np.median(np.abs(values)), 1e-12):
+        return "symlog"
+    return "linear"
+
+
+def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view) -> None:
+    names = ["x", "y"]
+    space_axes.set_xlabel("x", fontsize=12)
+    space_axes.set_ylabel("f(x)" if objective.dim == 1 else "y", fontsize=12)
+    space_axes.set_title("steps on the function" if objective.dim == 1 else "trajectories on the contours of f",
+                         fontsize=12)
+    space_axes.set_xlim(*view[0])
+    if objective.dim == 1:
+        values = np.concatenate([t.values for t in trajectories] + [objective.on_grid(np.linspace(*view[0], 200))])
+        values = values[np.isfinite(values)]
+        pad = 0.05 * (values.max() - values.min() + 1e-12)
+        space_axes.set_ylim(values.min() - pad, values.max() + pad)
+    else:
+        space_axes.set_ylim(*view[1])
+    space_axes.legend(loc="best", fontsize=10, framealpha=0.92, markerscale=0.7)
+    del names
+    loss_axes.set_title("f(x_t) per step", fontsize=12)
+    loss_axes.set_xlabel("step t", fontsize=12)
+    loss_axes.set_ylabel("f(x_t)", fontsize=12)
+    scale = _loss_scale(trajectories)
+    if scale == "symlog":
+        loss_axes.set_yscale("symlog", linthresh=1e-2)
+    else:
+        loss_axes.set_yscale(scale)
+    loss_axes.grid(True, alpha=0.3)
+    loss_axes.legend(loc="best", fontsize=10, framealpha=0.92)
+
+
+def _save(figure, path: str | os.PathLike, dpi: int = 110) -> str:
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".plot-", suffix=suffix)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=dpi)
+        os.chmod(temporary, 0o644)  # mkstemp made it private; a figure is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
+# ---- animation --------------------------------------------------------------------------------
+
+def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike, fps: int = 8,
+                         max_frames: int = 60, title: str | None = None, dpi: int = 80) -> str:
+    """A GIF of the runs advancing together, step by step (at most ``max_frames`` frames; the
+    last one is held for a second). Written with matplotlib's Pillow writer."""
+    from matplotlib.animation import PillowWriter
+
+    objective = _check_same_function(trajectories)
+    path = os.fspath(path)
+    if not path.lower().endswith(".gif"):
+        raise ValueError(f"an animation is written as a .gif file, got {path!r}")
+    longest = max(len(t.points) for t in trajectories)
+    frames = np.unique(np.linspace(1, longest, min(max_frames, longest)).round().astype(int))
+    figure = _figure(11, 4.6)
+    space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
+    colors = colors_for(trajectories)
+    view = _view(objective, trajectories)
+    if objective.dim == 1:
+        _draw_curve(space_axes, objective, view)
+    else:
+        _draw_contours(space_axes, objective, view)
+    _draw_marks(space_axes, objective, trajectories)
+    # Draw the full runs once to fix the axes and the legend, then hide them: each frame
+    # redraws only the part walked so far.
+    for trajectory, color in zip(trajectories, colors):
+        for artist in _draw_path(space_axes, objective, trajectory, color, 1) + _draw_loss(
+                loss_axes, trajectory, color, len(trajectory.points)):
+            artist.set_visible(trajectory is None)
+    _decorate(space_axes, loss_axes, objective, trajectories, view)
+    loss_axes.set_xlim(0, longest - 1 if longest > 1 else 1)
+    base_title = title or _title(objective, trajectories)
+    heading = figure.suptitle(f"{base_title}   step {longest - 1}", fontsize=13)
+    # Lay the figure out once, for its widest frame, then freeze it: the frames keep still
+    # and each one is drawn once instead of twice.
+    figure.canvas.draw()
+    figure.set_layout_engine("none")
+
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".anim-", suffix=".gif")
+    os.close(handle)
+    writer = PillowWriter(fps=fps)
+    try:
+        with writer.saving(figure, temporary, dpi):
+            live: list = []
+            for count in list(frames) + [frames[-1]] * max(1, fps // 2):
+                for artist in live:
+                    artist.remove()
+                live = []
+                for trajectory, color in zip(trajectories, colors):
+                    shown = min(count, len(trajectory.points))
+                    live += _draw_path(space_axes, objective, trajectory, color, shown)
+                    live += _draw_loss(loss_axes, trajectory, color, shown)
+                for artist in live:
+                    artist.set_label("_")
+                heading.set_text(f"{base_title}   step {min(count, longest) - 1}")
+                writer.grab_frame()
+        os.chmod(temporary, 0o644)  # mkstemp made it private; a figure is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
+def save_comparison(trajectories: Sequence[Trajectory], path: str | os.PathLike, **options) -> str:
+    """A ``.gif`` path gets the animation, any other image path the static figure."""
+    if os.fspath(path).lower().endswith(".gif"):
+        return animate_trajectories(trajectories, path, **options)
+    return plot_trajectories(trajectories, path, **options)

@@ -1,0 +1,277 @@
+"""Run one minigrad optimizer on one test function and record everything a student may ask.
+
+``run(function, optimizer, start, steps)`` moves a single parameter, the point, with the
+real optimizer object (its ``step()``, its state, an optional learning-rate scheduler), the
+gradient coming from minigrad's backward through the function's formula. Per step it
+records the point, the value, the gradient, the lr used and a copy of the optimizer's
+state buffers; the intermediate values of the update (bias-corrected moments, denominator,
+the update itself) come from the same rule in ``optim.functional`` called with ``trace=``.
+A run that blows up stops and says so in ``diverged`` / ``message``; it does not raise.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from minigrad import optim
+from minigrad.lab.functions import Objective, get_function
+from minigrad.optim import functional as F
+from minigrad.tensor import Tensor
+
+OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
+    "sgd": optim.SGD,
+    "momentum": optim.Momentum,
+    "adagrad": optim.AdaGrad,
+    "rmsprop": optim.RMSProp,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+}
+
+DISPLAY_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
+                 "adam": "Adam", "adamw": "AdamW"}
+
+# The functional rule behind each optimizer class, for the traced replay (most derived first).
+_RULES: list[tuple[type, Callable]] = [
+    (optim.Adam, F.adam), (optim.RMSProp, F.rmsprop), (optim.AdaGrad, F.adagrad), (optim.SGD, F.sgd),
+]
+
+# Far beyond the plotting window counts as diverged: 1000 times its size.
+DIVERGENCE_FACTOR = 1e3
+
+Scheduler = Any
+ScheduleFactory = Callable[[optim.Optimizer], Scheduler]
+
+
+@dataclass
+class Trajectory:
+    """What one run did. Index t = 0..steps_taken: ``points[t]`` is x_t, ``values[t]`` = f(x_t),
+    ``grads[t]`` = f'(x_t), ``states[t]`` the optimizer's buffers after t steps (t = 0: their
+    start values). ``lrs[t]`` and ``traces[t]`` belong to the step that made x_t (None at t = 0)."""
+
+    function: Objective
+    optimizer: str
+    hyperparameters: dict[str, Any]
+    points: np.ndarray
+    values: np.ndarray
+    grads: np.ndarray
+    lrs: list[float | None]
+    states: list[dict[str, np.ndarray]]
+    traces: list[dict[str, np.ndarray] | None]
+    diverged: bool = False
+    message: str = ""
+    label: str = field(default="")
+
+    @property
+    def steps_taken(self) -> int:
+        return len(self.points) - 1
+
+    @property
+    def final_point(self) -> np.ndarray:
+        return self.points[-1]
+
+    @property
+    def final_value(self) -> float:
+        return float(self.values[-1])
+
+    def distance_to_minimum(self) -> float:
+        return self.function.distance_to_minimum(self.final_point)
+
+    def summary(self) -> str:
+        point = ", ".join(f"{v:.6g}" for v in self.final_point)
+        text = (f"{self.label} on {self.function.name}: {self.steps_taken} steps, "
+                f"x = ({point}), f = {self.final_value:.6g}")
+        if self.function.minima:
+            text += f", distance to the nearest minimum {self.distance_to_minimum():.3g}"
+        if self.diverged:
+            text += f"\n  DIVERGED: {self.message}"
+        return text
+
+
+def optimizer_class(name_or_class: str | type[optim.Optimizer]) -> type[optim.Optimizer]:
+    """An optimizer class from its lab name (see ``OPTIMIZERS``) or the class itself."""
+    if isinstance(name_or_class, type) and issubclass(name_or_class, optim.Optimizer):
+        return name_or_class
+    if isinstance(name_or_class, str) and name_or_class.lower() in OPTIMIZERS:
+        return OPTIMIZERS[name_or_class.lower()]
+    raise ValueError(f"unknown optimizer {name_or_class!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def _optimizer_name(cls: type) -> str:
+    for name, known in OPTIMIZERS.items():
+        if known is cls:
+            return name
+    return cls.__name__
+
+
+def check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps <= 0:
+        raise ValueError(f"steps must be an integer > 0, got {steps!r}")
+    return int(steps)
+
+
+def run(
+    function: str | Objective | Callable,
+    optimizer: str | type[optim.Optimizer] = "sgd",
+    start=None,
+    steps: int = 50,
+    *,
+    schedule: ScheduleFactory | None = None,
+    label: str | None = None,
+    **hyperparameters: Any,
+) -> Trajectory:
+    """Minimize ``function`` from ``start`` with ``optimizer`` for ``steps`` steps.
+
+    ``function``: a name from ``FUNCTIONS``, an ``Objective`` or a callable ``f(x[, y])``.
+    ``optimizer``: a name from ``OPTIMIZERS`` or any ``minigrad.optim.Optimizer`` subclass;
+    ``hyperparameters`` go to its constructor (``lr=0.1, momentum=0.9, eps_inside_sqrt=True``).
+    Without ``lr``, the function's suggested lr for that optimizer is used if it has one.
+    ``schedule``: called once with the optimizer, returns a scheduler stepped after every
+    optimizer step, e.g. ``lambda opt: optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)``.
+    ``start`` defaults to the function's own start point.
+
+    Raises ValueError for an unknown function or optimizer, a start point of the wrong
+    dimension, or steps <= 0; a diverging run returns with ``diverged=True`` instead.
+    """
+    objective = get_function(function)
+    cls = optimizer_class(optimizer)
+    steps = check_steps(steps)
+    point = objective.check_point(objective.start if start is None else start)
+    name = _optimizer_name(cls)
+    if "lr" not in hyperparameters and name in objective.suggested_lr:
+        hyperparameters["lr"] = objective.suggested_lr[name]
+
+    param = Tensor(point.copy(), requires_grad=True)
+    try:
+        opt = cls([param], **hyperparameters)
+    except TypeError as error:
+        accepted = [p for p in inspect.signature(cls).parameters if p not in ("params", "flat")]
+        raise ValueError(f"{cls.__name__} does not take {error}; it takes: {', '.join(accepted)}") from None
+    scheduler = schedule(opt) if schedule is not None else None
+    group = opt.param_groups[0]
+    hyper = {k: v for k, v in group.items() if k != "params"}
+
+    recorder = _Recorder(objective, opt, param)
+    recorder.record_point()
+    recorder.states.append(recorder.initial_state(group))
+    recorder.lrs.append(None)
+    recorder.traces.append(None)
+    limit = DIVERGENCE_FACTOR * _scale(objective, point)
+    diverged, message = False, ""
+    for t in range(1, steps + 1):
+        lr = float(group["lr"])
+        state_before = _copy_state(opt.state.get(param)) or recorder.states[0]
+        grad = param.grad.copy()
+        opt.step()
+        recorder.lrs.append(lr)
+        recorder.states.append(_copy_state(opt.state[param]))
+        recorder.traces.append(_traced_replay(opt, group, recorder.points[-1], grad, state_before, param.data))
+        opt.zero_grad()
+        recorder.record_point()
+        if scheduler is not None:
+            _step_scheduler(scheduler, recorder.values[-1])
+        problem = _divergence(recorder, limit)
+        if problem:
+            diverged, message = True, f"diverged at step {t}: {problem} (lr={lr:g}; try a smaller lr)"
+            break
+    return Trajectory(
+        function=objective, optimizer=name, hyperparameters=hyper,
+        points=np.array(recorder.points), values=np.array(recorder.values), grads=np.array(recorder.grads),
+        lrs=recorder.lrs, states=recorder.states, traces=recorder.traces,
+        diverged=diverged, message=message, label=label or _default_label(name, hyper),
+    )
+
+
+class _Recorder:
+    """Collects x_t, f(x_t) and f'(x_t): evaluating f also leaves the gradient in param.grad."""
+
+    def __init__(self, objective: Objective, opt: optim.Optimizer, param: Tensor):
+        self.objective, self.opt, self.param = objective, opt, param
+        self.points: list[np.ndarray] = []
+        self.values: list[float] = []
+        self.grads: list[np.ndarray] = []
+        self.lrs: list[float | None] = []
+        self.states: list[dict[str, np.ndarray]] = []
+        self.traces: list[dict[str, np.ndarray] | None] = []
+
+    def record_point(self) -> None:
+        self.param.grad = None
+        with np.errstate(all="ignore"):
+            loss = self.objective(self.param)
+            loss.backward()
+        self.points.append(self.param.data.copy())
+        self.values.append(float(loss.item()))
+        self.grads.append(self.param.grad.copy())
+
+    def initial_state(self, group: dict) -> dict[str, np.ndarray]:
+        """The buffers before the first step, as the optimizer will create them."""
+        rule = _rule_of(self.opt)
+        if rule is None:
+            return {}
+        init = getattr(F, f"{rule.__name__}_init")
+        state = init(self.param.data, **_arguments_of(init, group))
+        return _copy_state(state)
+
+
+def _copy_state(state: dict | None) -> dict[str, Any]:
+    if not state:
+        return {}
+    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+
+def _rule_of(opt: optim.Optimizer) -> Callable | None:
+    for cls, rule in _RULES:
+        if isinstance(opt, cls):
+            return rule
+    return None
+
+
+def _arguments_of(function: Callable, group: dict) -> dict[str, Any]:
+    names = inspect.signature(function).parameters
+    return {k: v for k, v in group.items() if k in names and k not in ("param", "grad", "state")}
+
+
+def _traced_replay(opt, group, point_before, grad, state_before, point_after) -> dict[str, np.ndarray] | None:
+    """The step's intermediate values: the optimizer's own functional rule run again on copies
+    with ``trace=``. Kept only if it lands exactly where ``opt.step()`` did, so a subclass
+    with a rule of its own never gets a trace that is not its own."""
+    rule = _rule_of(opt)
+    if rule is None:
+        return None
+    param = np.array(point_before, copy=True)
+    state = _copy_state(state_before)
+    trace: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        rule(param, grad, state, trace=trace, **_arguments_of(rule, group))
+    if not np.array_equal(param, point_after, equal_nan=True):
+        return None
+    return trace
+
+
+def _step_scheduler(scheduler, value: float) -> None:
+    if isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(value)
+    else:
+        scheduler.step()
+
+
+def _scale(objective: Objective, start: np.ndarray) -> float:
+    bounds = [abs(b) for low_high in objective.window for b in low_high]
+    return max(bounds + [float(np.abs(start).max()), 1.0])
+
+
+def _divergence(recorder: _Recorder, limit: float) -> str:
+    point, value, grad = recorder.points[-1], recorder.values[-1], recorder.grads[-1]
+    if not (np.isfinite(point).all() and np.isfinite(value) and np.isfinite(grad).all()):
+        return f"the point, value or gradient is no longer finite (f = {value:.3g})"
+    size = float(np.abs(point).max())
+    if size > limit:
+        return f"|x| reached {size:.3g}, over {DIVERGENCE_FACTOR:g} times the plotting window"
+    return ""
+
+
+def _default_label(name: str, hyper: dict) -> str:
+    return f"{DISPLAY_NAMES.get(name, name)} (lr={hyper.get('lr', float('nan')):g})"

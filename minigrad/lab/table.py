@@ -1,0 +1,115 @@
+"""Step tables like the slides' worked examples: t, x_t, f'(x_t) and the optimizer's state.
+
+Row t shows the point x_t, the gradient there (the g that the next step uses) and the
+optimizer's buffers after t steps, i.e. the ones that produced x_t: for RMSProp from 9 the
+row t = 1 reads x_1 = 8.68377, f'(x_1) = 17.3675, square_avg = s_1 = 32.4, exactly the
+slide's x_1, f'(x_1), s_1. ``update`` is x_t - x_{t-1}: for SGD with momentum it is the
+slides' v_t = m v_{t-1} - eta g_t (PyTorch's buffer holds -v_t / lr).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.lab.run import Trajectory
+
+# Buffer names (PyTorch's) with the slides' symbol, for the legend under the table.
+SYMBOLS = {
+    "momentum_buffer": "velocity b_t (PyTorch's buffer; with ema=True the slides' V_t)",
+    "sum": "s_t = s_{t-1} + g_t^2 (AdaGrad)",
+    "square_avg": "s_t = rho s_{t-1} + (1 - rho) g_t^2 (RMSProp)",
+    "grad_avg": "a_t = rho a_{t-1} + (1 - rho) g_t (centered RMSProp)",
+    "exp_avg": "m_t = beta1 m_{t-1} + (1 - beta1) g_t",
+    "exp_avg_sq": "v_t = beta2 v_{t-1} + (1 - beta2) g_t^2",
+    "max_exp_avg_sq": "max of v_t so far (amsgrad)",
+    "m_hat": "m_t / (1 - beta1^t)",
+    "v_hat": "v_t / (1 - beta2^t)",
+    "update": "x_t - x_{t-1}",
+    "lr": "the learning rate of the step that made x_t",
+}
+_TRACED = ("m_hat", "v_hat")
+
+
+def format_number(value: float, digits: int = 6) -> str:
+    text = f"{float(value):.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def format_cell(value, digits: int = 6) -> str:
+    """A number, or a vector as (a, b)."""
+    if value is None:
+        return "-"
+    array = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if array.size == 1:
+        return format_number(array[0], digits)
+    return "(" + ", ".join(format_number(v, digits) for v in array) + ")"
+
+
+def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
+    """(header, one value per row t = 0..steps) for every column of the table."""
+    rows = range(len(trajectory.points))
+    columns: list[tuple[str, list]] = [
+        ("t", list(rows)),
+        ("x_t", list(trajectory.points)),
+        ("f'(x_t)", list(trajectory.grads)),
+    ]
+    buffers = [k for k in trajectory.states[-1] if k != "step"]
+    for name in buffers:
+        columns.append((name, [trajectory.states[t].get(name) for t in rows]))
+    traced = [k for k in _TRACED if any(tr and k in tr for tr in trajectory.traces)]
+    for name in traced:
+        columns.append((name, [(tr or {}).get(name) for tr in trajectory.traces]))
+    update = [None] + [trajectory.points[t] - trajectory.points[t - 1] for t in rows if t > 0]
+    columns.append(("update", update))
+    lrs = [lr for lr in trajectory.lrs if lr is not None]
+    if len(set(lrs)) > 1:
+        columns.append(("lr", list(trajectory.lrs)))
+    return columns
+
+
+def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> str:
+    """The run as a text table, one row per step, ready to check a hand computation."""
+    columns = table_columns(trajectory)
+    cells = [[header] + [c if header == "t" else format_cell(c, digits) for c in values]
+             for header, values in columns]
+    cells = [[str(c) for c in column] for column in cells]
+    widths = [max(len(c) for c in column) for column in cells]
+    lines = [_title(trajectory)]
+    for row in range(len(cells[0])):
+        lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
+    if legend:
+        explained = [header for header, _ in columns if header in SYMBOLS]
+        lines += [f"  {name}: {SYMBOLS[name]}" for name in explained]
+        if "momentum_buffer" in explained and not trajectory.hyperparameters.get("ema"):
+            lines.append("  (the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
+    if trajectory.diverged:
+        lines.append(f"DIVERGED: {trajectory.message}")
+    return "\n".join(lines)
+
+
+def _title(trajectory: Trajectory) -> str:
+    hyper = trajectory.hyperparameters
+    shown = ", ".join(f"{k}={_plain(v)}" for k, v in hyper.items() if _worth_showing(k, v))
+    start = format_cell(trajectory.points[0])
+    return (f"{trajectory.optimizer} ({shown}) on {trajectory.function.name} "
+            f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}")
+
+
+def _worth_showing(name: str, value) -> bool:
+    """Hyperparameters that change the numbers; flags that are off and zero decay are noise."""
+    if name == "lr":
+        return True
+    if value is False or value is None:
+        return False
+    return not (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+
+
+def _plain(value) -> str:
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_plain(v) for v in value) + ")"
+    return str(value)
+
+
+def _plain_formula(latex: str) -> str:
+    return latex.replace("$", "").replace("\\ln", "ln").replace("{", "").replace("}", "")
