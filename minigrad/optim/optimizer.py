@@ -352,7 +352,6 @@ class Optimizer:
             raise ValueError(
                 f"the state dict has {len(saved_groups)} param groups, this optimizer has {len(self.param_groups)}"
             )
-        params = self._indexed_params()
         param_of_index: dict[int, Tensor] = {}
         group_of_param: dict[int, ParamGroup] = {}
         new_groups = []
@@ -391,7 +390,6 @@ class Optimizer:
                     )
                 checked[name] = value
             new_states[id(param)] = checked
-        del params
         return new_groups, new_states
 
     def __repr__(self) -> str:
