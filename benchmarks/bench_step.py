@@ -60,23 +60,29 @@ def torch_or_none():
 
 
 # ---- timing ------------------------------------------------------------------------------
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.process_time_ns}
+
+
 def interleaved(runners: dict[str, Callable[[], object]], rounds: int, repeats: int,
-                warmup: int = 2) -> dict[str, float]:
+                warmup: int = 2, clock: str = "wall") -> dict[str, float]:
     """Median microseconds per call of each runner.
 
     Each round calls every runner ``repeats`` times in a row and records the mean; the
     order of the runners rotates from round to round. ``warmup`` untimed rounds first.
+    ``clock="cpu"`` counts this process's CPU time instead of wall time: on a machine
+    shared with other work it leaves out the time the process waits for a core.
     """
+    now = CLOCKS[clock]
     names = list(runners)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(warmup + rounds):
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
             run = runners[name]
-            start = time.perf_counter_ns()
+            start = now()
             for _ in range(repeats):
                 run()
-            elapsed = time.perf_counter_ns() - start
+            elapsed = now() - start
             if round_index >= warmup:
                 samples[name].append(elapsed / repeats / 1e3)
     return {name: statistics.median(values) for name, values in samples.items()}
@@ -108,7 +114,7 @@ def usable_cores() -> int:
 
 
 # ---- sections ----------------------------------------------------------------------------
-def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool) -> list[dict]:
+def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool, clock: str = "wall") -> list[dict]:
     """Median step time of each implementation for each configuration, and the ratios."""
     import minigrad as mg
     from minigrad_step import MinigradMLP
@@ -134,7 +140,7 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool) -> list[d
             X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
             runners["torch"] = lambda: reference.step(X_t, y_t)
         repeats = 1 if quick else calibrate_repeats(lambda: floor.step(X, y))
-        times = interleaved(runners, rounds=rounds, repeats=repeats, warmup=1 if quick else 3)
+        times = interleaved(runners, rounds=rounds, repeats=repeats, warmup=1 if quick else 3, clock=clock)
         row = {"config": config.name, "sizes": list(config.sizes), "batch": config.batch,
                "repeats": repeats, "rounds": rounds, "us": times,
                "minigrad/numpy": times["minigrad"] / times["numpy"],
@@ -146,12 +152,18 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool) -> list[d
     return results
 
 
-def bench_epoch(rounds: int, batch_size: int = 64) -> dict:
+def bench_epoch(rounds: int, batch_size: int = 64, clock: str = "wall") -> dict:
     """One epoch on digits: minigrad (DataLoader, shuffled), the NumPy floor (shuffled),
-    and MLPClassifier.partial_fit (shuffled; alpha=0, so the same unregularized loss)."""
-    import minigrad as mg
+    and MLPClassifier.partial_fit (shuffled; alpha=0, so the same unregularized loss).
+
+    ``partial_fit`` after a first call is one pass over the data with the network already
+    built, as an epoch of the others is; ``fit(max_iter=1)`` would also time building and
+    validating the model. scikit-learn keeps float32 input in float32, so "sklearn" does
+    the same arithmetic as the others; "sklearn_float64" is what it does with digits as
+    ``load_digits`` returns them (float64), shown for reference."""
     from minigrad.data import DataLoader
     from minigrad_step import MinigradMLP
+    from sklearn.base import clone
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -166,24 +178,28 @@ def bench_epoch(rounds: int, batch_size: int = 64) -> dict:
     sk = MLPClassifier(hidden_layer_sizes=sizes[1:-1], activation="relu", solver="adam",
                        alpha=0.0, batch_size=batch_size, learning_rate_init=1e-3,
                        shuffle=True, random_state=0)
+    sk64 = clone(sk)
+    X64 = X.astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         sk.partial_fit(X, y, classes=classes)  # builds the network; later calls are epochs
+        sk64.partial_fit(X64, y, classes=classes)
     runners = {
         "minigrad": lambda: mini.epoch(loader),
         "numpy": lambda: floor.epoch(X, y, batch_size, floor_rng),
         "sklearn": lambda: sk.partial_fit(X, y),
+        "sklearn_float64": lambda: sk64.partial_fit(X64, y),
     }
-    times = interleaved(runners, rounds=rounds, repeats=1, warmup=2)
-    del mg
+    times = interleaved(runners, rounds=rounds, repeats=1, warmup=2, clock=clock)
     return {"dataset": "digits", "samples": len(X), "sizes": list(sizes), "batch": batch_size,
             "rounds": rounds, "us": times,
             "minigrad/sklearn": times["minigrad"] / times["sklearn"],
+            "minigrad/sklearn_float64": times["minigrad"] / times["sklearn_float64"],
             "minigrad/numpy": times["minigrad"] / times["numpy"],
             "sklearn/numpy": times["sklearn"] / times["numpy"]}
 
 
-def bench_optimizers(rounds: int, quick: bool, config: Config = MIDDLE) -> list[dict]:
+def bench_optimizers(rounds: int, quick: bool, config: Config = MIDDLE, clock: str = "wall") -> list[dict]:
     """step() alone, with fixed gradients, for each of the five optimizers (and torch.optim's)."""
     import minigrad as mg
     from minigrad_step import OPTIMIZERS, MinigradMLP
@@ -209,7 +225,7 @@ def bench_optimizers(rounds: int, quick: bool, config: Config = MIDDLE) -> list[
             reference.optimizer = optimizer_factories()[name](reference.model.parameters())
             reference.loss_and_grads(torch.from_numpy(X), torch.from_numpy(y))
             runners["torch"] = reference.optimizer.step
-        times = interleaved(runners, rounds=rounds, repeats=1 if quick else 50, warmup=1)
+        times = interleaved(runners, rounds=rounds, repeats=1 if quick else 50, warmup=1, clock=clock)
         row = {"optimizer": name, "config": config.name, "us": times}
         if "torch" in times:
             row["minigrad/torch"] = times["minigrad"] / times["torch"]
@@ -223,10 +239,18 @@ def resident_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def peak_resident_kib() -> int:
+    """This process's peak resident size (VmHWM). Not ru_maxrss: on Linux that keeps the
+    peak of the parent a subprocess was forked from, here one that had imported torch."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise OSError("no VmHWM in /proc/self/status")
+
+
 def memory_probe(first: int = 300, last: int = 3000, config: Config = MIDDLE) -> dict:
     """RSS after ``first`` and after ``last`` minigrad steps (run in a fresh process)."""
-    import resource
-
     import minigrad as mg
     from minigrad_step import MinigradMLP
 
@@ -238,7 +262,7 @@ def memory_probe(first: int = 300, last: int = 3000, config: Config = MIDDLE) ->
         mini.step(X_mg, y)
         if step in (first, last):
             rss[step] = resident_bytes()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak_kib = peak_resident_kib()
     return {"config": config.name, "steps": [first, last],
             "rss_mb": [rss[first] / 2**20, rss[last] / 2**20],
             "growth_mb": (rss[last] - rss[first]) / 2**20, "peak_rss_mb": peak_kib / 1024}
@@ -288,6 +312,7 @@ def _ratio(row: dict, key: str) -> str:
 def print_report(report: dict) -> None:
     m = report["machine"]
     print(f"minigrad step benchmark: {m['cpu']}, {m['cores']} cores, {report['threads']} threads, "
+          f"{report['clock']} clock, "
           f"Python {m['python']}, NumPy {m['numpy']}, torch {m.get('torch', 'not installed')}")
     if "steps" in report:
         print("\n| config | minigrad | NumPy floor | NumPy flat | PyTorch | minigrad/NumPy | "
@@ -302,10 +327,12 @@ def print_report(report: dict) -> None:
         e = report["epoch"]
         us = e["us"]
         print(f"\nOne epoch on digits ({e['samples']} samples, {'-'.join(map(str, e['sizes']))}, batch {e['batch']}, Adam):")
-        print("| minigrad | NumPy floor | scikit-learn | minigrad/sklearn | minigrad/NumPy |")
-        print("|---|---|---|---|---|")
+        print("| minigrad | NumPy floor | scikit-learn | scikit-learn, float64 input | "
+              "minigrad/sklearn | minigrad/sklearn float64 | minigrad/NumPy |")
+        print("|---|---|---|---|---|---|---|")
         print(f"| {_fmt_us(us['minigrad'])} | {_fmt_us(us['numpy'])} | {_fmt_us(us['sklearn'])} | "
-              f"{e['minigrad/sklearn']:.2f} | {e['minigrad/numpy']:.2f} |")
+              f"{_fmt_us(us['sklearn_float64'])} | {e['minigrad/sklearn']:.2f} | "
+              f"{e['minigrad/sklearn_float64']:.2f} | {e['minigrad/numpy']:.2f} |")
     if "optimizers" in report:
         print(f"\noptimizer.step() alone on {report['optimizers'][0]['config']}:")
         print("| optimizer | minigrad | torch.optim | NumPy floor | NumPy flat | minigrad/torch |")
@@ -323,16 +350,16 @@ def print_report(report: dict) -> None:
 
 
 def run(sections=SECTIONS, quick: bool = False, threads: int | None = None,
-        rounds: int | None = None) -> dict:
+        rounds: int | None = None, clock: str = "wall") -> dict:
     """Run the chosen sections and return the report as a dict (what ``--json`` prints)."""
     threads = threads or 1
-    report = {"machine": machine(), **set_threads(threads), "quick": quick}
+    report = {"machine": machine(), **set_threads(threads), "clock": clock, "quick": quick}
     if "steps" in sections:
-        report["steps"] = bench_steps(CONFIGS, rounds or (3 if quick else 30), quick)
+        report["steps"] = bench_steps(CONFIGS, rounds or (3 if quick else 30), quick, clock)
     if "epoch" in sections:
-        report["epoch"] = bench_epoch(rounds or (2 if quick else 15))
+        report["epoch"] = bench_epoch(rounds or (2 if quick else 15), clock=clock)
     if "optimizers" in sections:
-        report["optimizers"] = bench_optimizers(rounds or (3 if quick else 20), quick)
+        report["optimizers"] = bench_optimizers(rounds or (3 if quick else 20), quick, clock=clock)
     if "memory" in sections:
         report["memory"] = bench_memory(threads, quick)
     return report
@@ -345,11 +372,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for NumPy's BLAS and for PyTorch, the same for all (default 1)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds per measurement")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="wall time (default), or process CPU time on a machine busy with other work")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
-    report = run(args.sections, quick=args.quick, threads=args.threads, rounds=args.rounds)
+    report = run(args.sections, quick=args.quick, threads=args.threads, rounds=args.rounds, clock=args.clock)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
