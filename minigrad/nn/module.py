@@ -6,10 +6,10 @@ stay plain instance attributes, so ``self.weight`` in a forward pass costs one d
 From the registry come ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and the
 printed structure.
 
->>> from minigrad import nn
->>> model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
->>> [name for name, _ in model.named_parameters()]
-['0.weight', '0.bias', '2.weight', '2.bias']
+    >>> from minigrad import nn
+    >>> model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
+    >>> [name for name, _ in model.named_parameters()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 from __future__ import annotations
 
