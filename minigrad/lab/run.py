@@ -144,12 +144,9 @@ def run(
     if "lr" not in hyperparameters and name in objective.suggested_lr:
         hyperparameters["lr"] = objective.suggested_lr[name]
 
+    _check_hyperparameters(cls, hyperparameters)
     param = Tensor(point.copy(), requires_grad=True)
-    try:
-        opt = cls([param], **hyperparameters)
-    except TypeError as error:
-        accepted = [p for p in inspect.signature(cls).parameters if p not in ("params", "flat")]
-        raise ValueError(f"{cls.__name__} does not take {error}; it takes: {', '.join(accepted)}") from None
+    opt = cls([param], **hyperparameters)
     scheduler = schedule(opt) if schedule is not None else None
     group = opt.param_groups[0]
     hyper = {k: v for k, v in group.items() if k != "params"}
@@ -183,6 +180,17 @@ def run(
         lrs=recorder.lrs, states=recorder.states, traces=recorder.traces,
         diverged=diverged, message=message, label=label or _default_label(name, hyper),
     )
+
+
+def _check_hyperparameters(cls: type, hyperparameters: dict) -> None:
+    parameters = inspect.signature(cls).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [name for name in parameters if name not in ("params", "flat")]
+    unknown = [name for name in hyperparameters if name not in accepted]
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no hyperparameter {', '.join(map(repr, unknown))}; "
+                         f"it takes: {', '.join(accepted)}")
 
 
 class _Recorder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.lab.run import Trajectory
+from minigrad.lab.run import DISPLAY_NAMES, Trajectory
 
 # Buffer names (PyTorch's) with the slides' symbol, for the legend under the table.
 SYMBOLS = {
@@ -90,7 +90,8 @@ def _title(trajectory: Trajectory) -> str:
     hyper = trajectory.hyperparameters
     shown = ", ".join(f"{k}={_plain(v)}" for k, v in hyper.items() if _worth_showing(k, v))
     start = format_cell(trajectory.points[0])
-    return (f"{trajectory.optimizer} ({shown}) on {trajectory.function.name} "
+    name = DISPLAY_NAMES.get(trajectory.optimizer, trajectory.optimizer)
+    return (f"{name} ({shown}) on {trajectory.function.name} "
             f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}")
 
 
@@ -98,6 +99,8 @@ def _worth_showing(name: str, value) -> bool:
     """Hyperparameters that change the numbers; flags that are off and zero decay are noise."""
     if name == "lr":
         return True
+    if name == "initial_lr":  # written by a scheduler: the lr column shows the schedule
+        return False
     if value is False or value is None:
         return False
     return not (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)

@@ -1,0 +1,182 @@
+"""``minigrad lab``: the optimizer lab from the command line.
+
+    minigrad lab table --function square --x0 70 --optimizer sgd --lr 0.1 --steps 4
+    minigrad lab compare --function rosenbrock --optimizers sgd momentum adam --out runs.gif
+    minigrad lab functions
+
+``table`` prints the slides' kind of step table (t, x_t, f'(x_t), the optimizer's state) so a
+hand computation can be checked line by line; ``compare`` draws every optimizer's trajectory
+on one function (a ``.gif`` is animated); ``functions`` lists the test functions.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from minigrad.lab.functions import FUNCTIONS, get_function
+from minigrad.lab.run import OPTIMIZERS, run
+from minigrad.lab.table import step_table
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be an integer > 0, got {value}")
+    return value
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "lab", help="the optimizer lab: step tables and trajectory plots on test functions",
+        description="Run optimizers on the slides' test functions: step tables and trajectory plots.",
+    )
+    commands = parser.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
+    parser.set_defaults(func=lambda args: _help(parser))
+
+    table = commands.add_parser("table", help="the slides' step table for one optimizer on one function",
+                                description="Print t, x_t, f'(x_t) and the optimizer's state for every step.")
+    _add_function_arguments(table)
+    table.add_argument("--optimizer", default="sgd", metavar="NAME",
+                       help=f"one of: {', '.join(OPTIMIZERS)} (default: sgd)")
+    table.add_argument("--steps", type=positive_int, default=4, help="number of steps (default: 4)")
+    table.add_argument("--digits", type=positive_int, default=6, help="significant digits shown (default: 6)")
+    _add_hyperparameter_arguments(table)
+    table.set_defaults(func=run_table)
+
+    compare = commands.add_parser("compare", help="trajectories of several optimizers on one function",
+                                  description="Draw every optimizer's trajectory and loss per step; "
+                                              "a .gif output is an animation.")
+    _add_function_arguments(compare)
+    compare.add_argument("--optimizers", nargs="+", default=["sgd", "momentum", "adagrad", "rmsprop", "adam"],
+                         metavar="NAME", help=f"from: {', '.join(OPTIMIZERS)} (default: the first five)")
+    compare.add_argument("--steps", type=positive_int, default=None,
+                         help="number of steps (default: the function's own, e.g. 1000 for rosenbrock)")
+    compare.add_argument("--lr", type=float, nargs="+", default=None, metavar="LR",
+                         help="one lr for all, or one per optimizer (default: the function's suggested lrs)")
+    compare.add_argument("--out", required=True, metavar="FILE", help="a .png (or .svg, .pdf) figure or a .gif animation")
+    compare.add_argument("--frames", type=positive_int, default=60, help="at most this many frames in a .gif (default: 60)")
+    compare.set_defaults(func=run_compare)
+
+    listing = commands.add_parser("functions", help="list the test functions")
+    listing.set_defaults(func=run_functions)
+
+
+def _help(parser) -> int:
+    parser.print_help()
+    return 0
+
+
+def _add_function_arguments(parser) -> None:
+    parser.add_argument("--function", required=True, metavar="NAME", help=f"one of: {', '.join(FUNCTIONS)}")
+    parser.add_argument("--x0", "--start", dest="start", type=float, nargs="+", default=None, metavar="X",
+                        help="start point, one number per coordinate (default: the function's own)")
+
+
+def _add_hyperparameter_arguments(parser) -> None:
+    """Only the options given reach the optimizer: the rest keep its (torch.optim) defaults."""
+    hyper = parser.add_argument_group("hyperparameters (torch.optim names; only those given are passed)")
+    quiet = argparse.SUPPRESS
+    for flag, kind in [("--lr", float), ("--momentum", float), ("--dampening", float), ("--alpha", float),
+                       ("--eps", float), ("--weight-decay", float), ("--lr-decay", float),
+                       ("--initial-accumulator-value", float)]:
+        hyper.add_argument(flag, type=kind, default=quiet)
+    hyper.add_argument("--betas", type=float, nargs=2, default=quiet, metavar=("BETA1", "BETA2"))
+    for flag in ("--nesterov", "--centered", "--amsgrad", "--maximize", "--eps-inside-sqrt", "--ema", "--eps-hat"):
+        hyper.add_argument(flag, action="store_true", default=quiet)
+    hyper.add_argument("--bias-correction", choices=["true", "false", "first", "second"], default=quiet)
+    hyper.add_argument("--schedule", default=None, metavar="SPEC",
+                       help="lr schedule stepped after every step: step:STEP_SIZE:GAMMA, exponential:GAMMA "
+                            "or decay:RATE:STEPS (the slides' eta0 * rate^(t / steps))")
+
+
+_HYPERPARAMETERS = ("lr", "momentum", "dampening", "alpha", "eps", "weight_decay", "lr_decay",
+                    "initial_accumulator_value", "betas", "nesterov", "centered", "amsgrad", "maximize",
+                    "eps_inside_sqrt", "ema", "eps_hat", "bias_correction")
+
+
+def hyperparameters_from(args) -> dict:
+    given = {name: getattr(args, name) for name in _HYPERPARAMETERS if hasattr(args, name)}
+    if "betas" in given:
+        given["betas"] = tuple(given["betas"])
+    if "bias_correction" in given:
+        given["bias_correction"] = {"true": True, "false": False}.get(given["bias_correction"], given["bias_correction"])
+    return given
+
+
+def schedule_from(spec: str | None):
+    """A scheduler factory from ``kind:arg:...``; ValueError naming the spec if malformed."""
+    if spec is None:
+        return None
+    from minigrad.optim import lr_scheduler
+
+    kind, *values = spec.split(":")
+    makers = {
+        "step": (2, lambda opt, size, gamma: lr_scheduler.StepLR(opt, step_size=int(size), gamma=gamma)),
+        "exponential": (1, lambda opt, gamma: lr_scheduler.ExponentialLR(opt, gamma=gamma)),
+        "decay": (2, lambda opt, rate, steps: lr_scheduler.ExponentialDecayLR(opt, decay_rate=rate,
+                                                                              decay_steps=int(steps))),
+    }
+    if kind not in makers or len(values) != makers[kind][0]:
+        raise ValueError(f"bad --schedule {spec!r}: use step:STEP_SIZE:GAMMA, exponential:GAMMA or decay:RATE:STEPS")
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise ValueError(f"bad --schedule {spec!r}: the values must be numbers") from None
+    make = makers[kind][1]
+    return lambda opt: make(opt, *numbers)
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"minigrad lab {command}: error: {error}", file=sys.stderr)
+    return 2
+
+
+def run_table(args) -> int:
+    try:
+        trajectory = run(args.function, args.optimizer, args.start, args.steps,
+                         schedule=schedule_from(args.schedule), **hyperparameters_from(args))
+    except (ValueError, TypeError) as error:
+        return _fail("table", error)
+    print(step_table(trajectory, digits=args.digits))
+    return 0
+
+
+def run_compare(args) -> int:
+    names = list(dict.fromkeys(name.lower() for name in args.optimizers))
+    try:
+        objective = get_function(args.function)
+        lrs = _learning_rates(names, args.lr)
+        steps = args.steps or objective.steps
+        trajectories = [run(objective, name, args.start, steps, **({"lr": lr} if lr is not None else {}))
+                        for name, lr in zip(names, lrs)]
+        from minigrad.lab.plots import save_comparison
+
+        options = {"max_frames": args.frames} if args.out.lower().endswith(".gif") else {}
+        save_comparison(trajectories, args.out, **options)
+    except (ValueError, TypeError) as error:
+        return _fail("compare", error)
+    for trajectory in trajectories:
+        print(trajectory.summary())
+    print(f"saved {args.out}")
+    return 0
+
+
+def _learning_rates(names: list[str], given: list[float] | None) -> list[float | None]:
+    if given is None:
+        return [None] * len(names)
+    if len(given) == 1:
+        return given * len(names)
+    if len(given) != len(names):
+        raise ValueError(f"--lr takes one value or one per optimizer ({len(names)}), got {len(given)}")
+    return list(given)
+
+
+def run_functions(args) -> int:
+    width = max(len(name) for name in FUNCTIONS)
+    for name, objective in FUNCTIONS.items():
+        start = ", ".join(f"{v:g}" for v in objective.start)
+        print(f"{name:<{width}}  {objective.dim}-D  start ({start})  {objective.description}")
+    return 0

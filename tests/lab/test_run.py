@@ -1,0 +1,140 @@
+"""run(): the real optimizer on a test function, every step recorded; divergence reported."""
+import numpy as np
+import pytest
+
+from minigrad import optim
+from minigrad.lab import FUNCTIONS, objective, run
+from minigrad.optim import lr_scheduler
+
+ROSENBROCK_START = (-1.5, 2.0)
+ROSENBROCK_TOLERANCE = 1e-3  # distance to (1, 1) after 3000 steps
+
+
+def test_records_points_values_gradients_and_lr_per_step():
+    trajectory = run("bowl", "sgd", (6.0, 9.0), 4, lr=0.1)
+    assert trajectory.points.shape == (5, 2) and trajectory.steps_taken == 4
+    np.testing.assert_allclose(trajectory.points[:3], [[6, 9], [4.8, 7.2], [3.84, 5.76]])
+    np.testing.assert_allclose(trajectory.values, (trajectory.points**2).sum(axis=1))
+    np.testing.assert_allclose(trajectory.grads, 2 * trajectory.points)
+    assert trajectory.lrs == [None, 0.1, 0.1, 0.1, 0.1]
+    assert not trajectory.diverged and trajectory.message == ""
+
+
+def test_states_are_the_optimizer_buffers_step_by_step():
+    trajectory = run("square", "adam", (9.0,), 3, lr=0.1)
+    grads = trajectory.grads[:, 0]
+    m = v = 0.0
+    for t in range(1, 4):
+        m = 0.9 * m + 0.1 * grads[t - 1]
+        v = 0.999 * v + 0.001 * grads[t - 1] ** 2
+        state = trajectory.states[t]
+        assert state["step"] == t
+        assert state["exp_avg"][0] == pytest.approx(m)
+        assert state["exp_avg_sq"][0] == pytest.approx(v)
+        assert trajectory.traces[t]["m_hat"][0] == pytest.approx(m / (1 - 0.9**t))
+        assert trajectory.traces[t]["v_hat"][0] == pytest.approx(v / (1 - 0.999**t))
+        assert trajectory.traces[t]["update"][0] == pytest.approx(trajectory.points[t, 0] - trajectory.points[t - 1, 0])
+    assert trajectory.states[0]["step"] == 0 and not trajectory.states[0]["exp_avg"].any()
+
+
+def test_keras_adagrad_start_is_visible_at_step_zero():
+    trajectory = run("square", "adagrad", (3.0,), 2, lr=0.5, initial_accumulator_value=0.1)
+    assert trajectory.states[0]["sum"][0] == pytest.approx(0.1)
+    assert trajectory.states[1]["sum"][0] == pytest.approx(0.1 + 36.0)
+
+
+def test_same_points_as_stepping_the_optimizer_by_hand():
+    trajectory = run("rosenbrock", "rmsprop", ROSENBROCK_START, 25, lr=0.01, momentum=0.5, centered=True)
+    import minigrad as mg
+    point = mg.Tensor(np.array(ROSENBROCK_START), requires_grad=True)
+    opt = optim.RMSProp([point], lr=0.01, momentum=0.5, centered=True)
+    for t in range(25):
+        opt.zero_grad()
+        FUNCTIONS["rosenbrock"](point).backward()
+        opt.step()
+        np.testing.assert_array_equal(point.data, trajectory.points[t + 1])
+    assert all(trace is not None for trace in trajectory.traces[1:])
+
+
+def test_a_custom_optimizer_subclass_runs_without_a_trace_it_does_not_have():
+    class HalfStepSGD(optim.SGD):
+        def _update(self, param, grad, state, group, scratch):
+            param -= 0.5 * group["lr"] * grad
+
+    trajectory = run("square", HalfStepSGD, (10.0,), 2, lr=0.1)
+    np.testing.assert_allclose(trajectory.points[:, 0], [10.0, 9.0, 8.1])
+    assert trajectory.traces[1:] == [None, None]
+
+
+def test_schedule_changes_the_lr_each_step():
+    trajectory = run("square", "sgd", (-1.5,), 5, lr=0.2,
+                     schedule=lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.5))
+    assert trajectory.lrs == [None, 0.2, 0.2, 0.1, 0.1, 0.05]
+    x = -1.5
+    for lr, recorded in zip(trajectory.lrs[1:], trajectory.points[1:, 0]):
+        x -= lr * 2 * x
+        assert recorded == pytest.approx(x)
+
+
+@pytest.mark.parametrize("name, lr", [("adam", 0.05), ("momentum", 1e-3)])
+def test_adam_and_momentum_reach_the_rosenbrock_minimum(name, lr):
+    trajectory = run("rosenbrock", name, ROSENBROCK_START, 3000, lr=lr)
+    assert not trajectory.diverged
+    assert trajectory.distance_to_minimum() < ROSENBROCK_TOLERANCE, trajectory.summary()
+    assert trajectory.final_value < 1e-6
+
+
+def test_sgd_with_a_too_large_lr_diverges_and_says_so():
+    trajectory = run("rosenbrock", "sgd", ROSENBROCK_START, 100, lr=0.01)
+    assert trajectory.diverged
+    assert trajectory.steps_taken < 100
+    assert "diverged at step" in trajectory.message and "lr=0.01" in trajectory.message
+    assert "DIVERGED" in trajectory.summary()
+
+
+def test_divergence_to_overflow_is_reported_not_raised():
+    trajectory = run("square20", "sgd", (2.0,), 2000, lr=0.1)
+    assert trajectory.diverged and trajectory.steps_taken < 2000
+    np.testing.assert_allclose(trajectory.points[1:5, 0], [-6, 18, -54, 162])
+
+
+def test_user_callable_runs():
+    trajectory = run(lambda x: (x - 3) ** 2, "sgd", (0.0,), 50, lr=0.1)
+    assert trajectory.final_point[0] == pytest.approx(3.0, abs=1e-4)
+    custom = objective(lambda x, y: x**2 + 4 * y**2, name="custom", minima=[(0, 0)])
+    assert run(custom, "adam", (1.0, 1.0), 300, lr=0.05).distance_to_minimum() < 1e-2
+
+
+def test_default_start_and_suggested_lr():
+    trajectory = run("rosenbrock", "adam", steps=1)
+    np.testing.assert_array_equal(trajectory.points[0], FUNCTIONS["rosenbrock"].start)
+    assert trajectory.hyperparameters["lr"] == FUNCTIONS["rosenbrock"].suggested_lr["adam"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(function="nope"), "unknown function 'nope'; choose one of: square"),
+    (dict(optimizer="lion"), "unknown optimizer 'lion'; choose one of: sgd, momentum, adagrad, rmsprop, adam"),
+    (dict(start=(1.0,)), r"bowl takes a point with 2 coordinates, got \[1.0\]"),
+    (dict(start=(1.0, 2.0, 3.0)), "bowl takes a point with 2 coordinates"),
+    (dict(steps=0), "steps must be an integer > 0, got 0"),
+    (dict(steps=-3), "got -3"),
+    (dict(steps=2.5), "got 2.5"),
+    (dict(alpha=0.9), "SGD has no hyperparameter 'alpha'; it takes: lr, momentum"),
+])
+def test_bad_input_raises_value_error_naming_it(kwargs, message):
+    arguments = dict(function="bowl", optimizer="sgd", start=None, steps=3) | kwargs
+    with pytest.raises(ValueError, match=message):
+        run(**arguments)
+
+
+def test_against_torch_adam_on_rosenbrock():
+    torch = pytest.importorskip("torch")
+    trajectory = run("rosenbrock", "adam", ROSENBROCK_START, 30, lr=0.05)
+    point = torch.tensor(ROSENBROCK_START, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([point], lr=0.05)
+    for t in range(30):
+        opt.zero_grad()
+        x, y = point[0], point[1]
+        ((1 - x) ** 2 + 100 * (y - x**2) ** 2).backward()
+        opt.step()
+        np.testing.assert_allclose(trajectory.points[t + 1], point.detach().numpy(), rtol=1e-10, atol=1e-12)
