@@ -12,8 +12,7 @@ import sys
 
 import minigrad
 
-SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare", "minigrad.commands.lab",
-                           "minigrad.commands.sweep"]
+SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare", "minigrad.commands.lab"]
 
 
 def build_parser() -> argparse.ArgumentParser:
