@@ -126,3 +126,4 @@ def _spans_decades(values) -> bool:
     """A log scale helps when the loss falls by more than a factor of 30."""
     positive = [v for v in values if v > 0 and np.isfinite(v)]
     return len(positive) > 1 and max(positive) / min(positive) > 30
+from minigrad.lab.backprop import backprop_trace, draw_graph, render_graph  # noqa: E402,F401  (the backprop views)
