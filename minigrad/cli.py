@@ -12,7 +12,8 @@ import sys
 
 import minigrad
 
-SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare", "minigrad.commands.lab"]
+SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare", "minigrad.commands.lab",
+                           "minigrad.commands.sweep"]
 
 
 def build_parser() -> argparse.ArgumentParser:

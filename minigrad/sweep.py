@@ -1,0 +1,304 @@
+"""Optimizer sweeps: every (optimizer, learning rate, seed) of a grid trained, in parallel.
+
+A sweep answers the question every optimizer lecture asks: how does each method's result
+depend on its learning rate? ``grid`` makes the runs, ``run_sweep`` trains them through
+joblib (worker processes on this machine, or a Dask cluster through joblib's Dask backend),
+``write_csv`` keeps one row per run and ``plot_sweep`` draws accuracy against lr, one line
+per optimizer.
+
+Each run depends on its configuration only: the data split is fixed by ``data_seed``, and
+``seed`` fixes the initial weights and the order of the batches. So the same grid gives the
+same rows (timings aside) whatever the backend and the number of workers.
+
+    >>> rows = run_sweep(grid("iris", ["sgd", "adam"], [0.01, 0.1], [0], epochs=3))
+    >>> [(row["optimizer"], row["lr"]) for row in rows]
+    [('sgd', 0.01), ('sgd', 0.1), ('adam', 0.01), ('adam', 0.1)]
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import itertools
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from minigrad.train import OPTIMIZERS
+
+BACKENDS = ("loky", "dask")
+# Columns of a results row, in CSV order. Everything but "seconds" is reproducible.
+COLUMNS = ("dataset", "optimizer", "lr", "seed", "epochs", "batch_size", "hidden", "data_seed",
+           "final_loss", "test_loss", "accuracy", "diverged", "seconds")
+
+
+class SchedulerUnreachableError(ConnectionError):
+    """The Dask scheduler did not answer at the given address within the timeout."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run of a sweep: all it depends on."""
+
+    dataset: str
+    optimizer: str
+    lr: float
+    seed: int
+    epochs: int
+    batch_size: int = 64
+    hidden: tuple[int, ...] = (128, 128)
+    data_seed: int = 0
+
+
+def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: Sequence[int],
+         epochs: int | None = None, batch_size: int = 64, hidden: Sequence[int] = (128, 128),
+         data_seed: int = 0) -> list[RunConfig]:
+    """Every combination of optimizer x lr x seed, in that nesting order, checked first.
+
+    ``epochs=None`` picks the training command's default for the dataset (about 600 steps).
+    Raises ValueError for an empty axis, an unknown optimizer (listing the choices), a
+    learning rate that is not a positive finite number, or an unknown dataset.
+    """
+    from minigrad.data import DATASETS
+    from minigrad.train import default_epochs
+
+    optimizers, lrs, seeds = list(optimizers), list(lrs), list(seeds)
+    for axis, values in (("optimizers", optimizers), ("lrs", lrs), ("seeds", seeds)):
+        if not values:
+            raise ValueError(f"empty grid: no {axis} given (the sweep needs at least one of each "
+                             "of optimizers, lrs and seeds)")
+    unknown = [name for name in optimizers if name not in OPTIMIZERS]
+    if unknown:
+        raise ValueError(f"unknown optimizer{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
+                         f"in the grid; choose from: {', '.join(OPTIMIZERS)}")
+    bad_lrs = [lr for lr in lrs if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf]
+    if bad_lrs:
+        raise ValueError(f"learning rates must be positive finite numbers, got {bad_lrs!r}")
+    bad_seeds = [seed for seed in seeds if isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                 or seed < 0]
+    if bad_seeds:
+        raise ValueError(f"seeds must be non-negative integers, got {bad_seeds!r}")
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+    if epochs is None:
+        epochs = default_epochs(len(_load(dataset, data_seed).X_train), batch_size)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    # Repeats would train the same run twice and count it twice in the means.
+    optimizers, lrs, seeds = (list(dict.fromkeys(axis)) for axis in (optimizers, lrs, seeds))
+    return [RunConfig(dataset, name, float(lr), int(seed), int(epochs), int(batch_size), tuple(hidden),
+                      int(data_seed))
+            for name, lr, seed in itertools.product(optimizers, lrs, seeds)]
+
+
+# Each worker loads a dataset once, however many runs it trains on it.
+@functools.lru_cache(maxsize=8)
+def _load(dataset: str, data_seed: int):
+    from minigrad.data import load_dataset
+    return load_dataset(dataset, seed=data_seed)
+
+
+def train_run(config: RunConfig) -> dict[str, Any]:
+    """Train one configuration and return its results row (see ``COLUMNS``).
+
+    A run whose loss becomes NaN or infinite is a result too (the lr was too large):
+    its row has ``diverged=True`` and NaN losses and accuracy.
+
+    The run uses one BLAS thread: the sweep's parallelism is across runs, the matrices of
+    these small models are too small to gain from threads, and a fixed thread count keeps
+    the floating-point summation order, hence the results, the same in every worker.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _train_run(config)
+
+
+def _train_run(config: RunConfig) -> dict[str, Any]:
+    from minigrad import nn
+    from minigrad.data import DataLoader
+    from minigrad.train import DivergenceError, evaluate, fit, make_optimizer
+
+    data = _load(config.dataset, config.data_seed)
+    model = nn.MLP([data.n_features, *config.hidden, data.n_classes], seed=config.seed)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=config.batch_size, seed=config.seed)
+    started = time.perf_counter()
+    try:
+        history = fit(model, optimizer, loader, config.epochs, progress=False)
+        test = evaluate(model, data.X_test, data.y_test)
+        final_loss, diverged = history.train_loss[-1], not math.isfinite(test["loss"])
+    except DivergenceError:
+        final_loss, test, diverged = math.nan, {"loss": math.nan, "accuracy": math.nan}, True
+    seconds = time.perf_counter() - started
+    row = asdict(config)
+    row.update(hidden="-".join(map(str, config.hidden)), final_loss=final_loss, test_loss=test["loss"],
+               accuracy=test["accuracy"], diverged=diverged, seconds=seconds)
+    return {column: row[column] for column in COLUMNS}
+
+
+# ---- running a grid ----------------------------------------------------------------------
+
+def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "loky",
+              scheduler: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """Train every configuration and return the rows in the order of ``configs``.
+
+    ``backend="loky"`` runs ``n_jobs`` worker processes on this machine (``n_jobs=1``: in this
+    process, no workers; -1: one per core). ``backend="dask"`` sends the runs to the Dask
+    scheduler at ``scheduler`` (e.g. "tcp://10.0.0.5:8786") through joblib's Dask backend,
+    or, without an address, to a local Dask cluster of ``n_jobs`` single-threaded workers.
+    A scheduler that does not answer within ``timeout`` seconds raises
+    ``SchedulerUnreachableError`` instead of waiting forever.
+    """
+    configs = list(configs)
+    if not configs:
+        raise ValueError("empty grid: there are no runs to train")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    if backend == "loky" and scheduler is not None:
+        raise ValueError(f"a scheduler address ({scheduler!r}) needs backend='dask'")
+    if backend == "dask":
+        return _run_on_dask(configs, n_jobs, scheduler, timeout)
+    if n_jobs == 1:
+        return [train_run(config) for config in configs]
+    from joblib import Parallel, delayed
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(train_run)(config) for config in configs)
+
+
+def _run_on_dask(configs: list[RunConfig], n_jobs: int, scheduler: str | None, timeout: float):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as error:
+        raise ImportError("the dask backend needs dask.distributed: pip install 'minigrad-np[dask]'") from error
+    from joblib import Parallel, delayed, parallel_config
+
+    cluster = None
+    if scheduler is None:
+        workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        scheduler = cluster.scheduler_address
+    try:
+        try:
+            client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
+        # Whatever stands in the way (refused, timed out, a bad address, something that is
+        # not a Dask scheduler answering), the user needs the same news: no cluster there.
+        except Exception as error:
+            raise SchedulerUnreachableError(
+                f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s "
+                f"({type(error).__name__}: {error}); is it running, and is the address (tcp://HOST:PORT) right?"
+            ) from None
+        with client, parallel_config(backend="dask", client=client, wait_for_workers_timeout=timeout):
+            return Parallel(n_jobs=-1)(delayed(train_run)(config) for config in configs)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+# ---- results -----------------------------------------------------------------------------
+
+def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
+    """Write the rows as CSV (a header, then one line per run), atomically."""
+    from minigrad.io import atomic_write
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_write(path) as file:
+        file.write(text.getvalue().encode())
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The rows of a CSV written by ``write_csv``, with their numbers and flags parsed back."""
+    integers = {"seed", "epochs", "batch_size", "data_seed"}
+    floats = {"lr", "final_loss", "test_loss", "accuracy", "seconds"}
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        for column in integers:
+            row[column] = int(row[column])
+        for column in floats:
+            row[column] = float(row[column])
+        row["diverged"] = row["diverged"] == "True"
+    return rows
+
+
+def summarize(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per (optimizer, lr): mean and spread of accuracy over the seeds, diverged runs."""
+    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["optimizer"], row["lr"]), []).append(row)
+    summary = []
+    for (name, lr), runs in groups.items():
+        accuracies = np.array([run["accuracy"] for run in runs if not run["diverged"]])
+        summary.append({
+            "optimizer": name, "lr": lr, "runs": len(runs), "diverged": sum(run["diverged"] for run in runs),
+            "mean_accuracy": float(accuracies.mean()) if accuracies.size else math.nan,
+            "min_accuracy": float(accuracies.min()) if accuracies.size else math.nan,
+            "max_accuracy": float(accuracies.max()) if accuracies.size else math.nan,
+            "mean_final_loss": float(np.mean([run["final_loss"] for run in runs])),
+            "seconds": float(sum(run["seconds"] for run in runs)),
+        })
+    return summary
+
+
+def format_summary(rows: Iterable[dict[str, Any]]) -> str:
+    lines = [f"{'optimizer':<10} {'lr':>8} {'runs':>5} {'accuracy (min-max)':>26} {'final loss':>11} {'time (s)':>9}"]
+    for line in summarize(rows):
+        if math.isnan(line["mean_accuracy"]):
+            accuracy = f"diverged ({line['diverged']}/{line['runs']})"
+        else:
+            accuracy = f"{line['mean_accuracy']:.4f} ({line['min_accuracy']:.4f}-{line['max_accuracy']:.4f})"
+            accuracy += "*" * bool(line["diverged"])
+        lines.append(f"{line['optimizer']:<10} {line['lr']:>8g} {line['runs']:>5} {accuracy:>26} "
+                     f"{line['mean_final_loss']:>11.4f} {line['seconds']:>9.2f}")
+    return "\n".join(lines)
+
+
+def plot_sweep(rows: Iterable[dict[str, Any]], path: str | os.PathLike, title: str | None = None) -> str:
+    """Draw test accuracy against learning rate (log axis), one line per optimizer.
+
+    The line joins the mean over seeds; each seed's run is a dot, so the spread shows.
+    Diverged runs are drawn as crosses on the lr axis. The image is saved atomically.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("plotting needs matplotlib: pip install 'minigrad-np[plot]'") from error
+    from minigrad.io import atomic_write
+
+    rows = list(rows)
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    for index, name in enumerate(dict.fromkeys(row["optimizer"] for row in rows)):
+        color = f"C{index}"
+        lines = sorted((line for line in summarize(rows) if line["optimizer"] == name), key=lambda line: line["lr"])
+        axes.plot([line["lr"] for line in lines], [line["mean_accuracy"] for line in lines], "-o", color=color,
+                  label=name)
+        runs = [row for row in rows if row["optimizer"] == name]
+        ok = [row for row in runs if not row["diverged"]]
+        axes.scatter([row["lr"] for row in ok], [row["accuracy"] for row in ok], s=12, color=color, alpha=0.5)
+        failed = [row["lr"] for row in runs if row["diverged"]]
+        if failed:
+            axes.scatter(failed, [0.0] * len(failed), marker="x", color=color)
+    axes.set_xscale("log")
+    axes.set_xlabel("learning rate")
+    axes.set_ylabel("test accuracy")
+    axes.set_ylim(0, 1.02)
+    axes.grid(True, alpha=0.3)
+    axes.legend(title="optimizer")
+    if title is None and rows:
+        first = rows[0]
+        title = (f"Accuracy vs learning rate on {first['dataset']} (MLP {first['hidden']}, "
+                 f"{first['epochs']} epochs, batch {first['batch_size']})")
+    axes.set_title(title or "")
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+    with atomic_write(path) as file:
+        figure.savefig(file, format=suffix, dpi=120)
+    return os.fspath(path)

@@ -1,0 +1,195 @@
+"""Optimizer sweeps: the grid, parallel runs that agree with serial ones, Dask, results, CLI."""
+import math
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from minigrad import cli
+from minigrad.sweep import (
+    COLUMNS, RunConfig, SchedulerUnreachableError, format_summary, grid, plot_sweep, read_csv, run_sweep,
+    summarize, train_run, write_csv,
+)
+from minigrad.train import OPTIMIZERS
+
+TINY = dict(epochs=3, hidden=(8,), batch_size=32)
+
+
+def reproducible(rows):
+    """The rows without their timings, NaN made comparable."""
+    return [{k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items() if k != "seconds"}
+            for row in rows]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def small_grid():
+    return grid("iris", ["sgd", "momentum", "adam"], [0.01, 0.1], [0, 1], **TINY)
+
+
+@pytest.fixture(scope="module")
+def serial_rows(small_grid):
+    return run_sweep(small_grid, n_jobs=1)
+
+
+# ---- the grid ------------------------------------------------------------------------------
+
+def test_grid_is_every_optimizer_lr_seed_in_order():
+    configs = grid("iris", ["adam", "sgd"], [0.1, 0.01, 0.1], [3, 1], **TINY)
+    assert [(c.optimizer, c.lr, c.seed) for c in configs] == [
+        ("adam", 0.1, 3), ("adam", 0.1, 1), ("adam", 0.01, 3), ("adam", 0.01, 1),
+        ("sgd", 0.1, 3), ("sgd", 0.1, 1), ("sgd", 0.01, 3), ("sgd", 0.01, 1),
+    ]  # the repeated lr trains once
+    assert {(c.dataset, c.epochs, c.hidden, c.batch_size, c.data_seed) for c in configs} == {("iris", 3, (8,), 32, 0)}
+
+
+def test_grid_picks_the_training_commands_epochs_by_default():
+    assert grid("digits", ["adam"], [0.001], [0])[0].epochs == 30
+    assert grid("iris", ["adam"], [0.001], [0])[0].epochs == 300  # 2 batches an epoch: 600 steps
+
+
+@pytest.mark.parametrize("axis", ["optimizers", "lrs", "seeds"])
+def test_an_empty_axis_is_an_empty_grid(axis):
+    arguments = {"optimizers": ["adam"], "lrs": [0.1], "seeds": [0], axis: []}
+    with pytest.raises(ValueError, match=f"empty grid: no {axis} given"):
+        grid("iris", **arguments)
+    with pytest.raises(ValueError, match="empty grid: there are no runs"):
+        run_sweep([])
+
+
+def test_unknown_optimizers_are_named_with_the_choices():
+    with pytest.raises(ValueError, match="unknown optimizers 'nadam', 'lion' in the grid; "
+                                         "choose from: sgd, momentum, adagrad, rmsprop, adam"):
+        grid("iris", ["adam", "nadam", "lion"], [0.1], [0])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(lrs=[0.1, -1.0, float("inf")]), r"learning rates must be positive finite numbers, got \[-1.0, inf\]"),
+    (dict(seeds=[0, -2]), r"seeds must be non-negative integers, got \[-2\]"),
+    (dict(dataset="mnist"), "unknown dataset 'mnist'; choose one of: digits"),
+    (dict(epochs=0), "epochs must be a positive integer, got 0"),
+])
+def test_bad_grid_values_are_named(arguments, message):
+    full = {"dataset": "iris", "optimizers": ["adam"], "lrs": [0.1], "seeds": [0], **arguments}
+    with pytest.raises(ValueError, match=message):
+        grid(**full)
+
+
+def test_run_sweep_rejects_bad_options(small_grid):
+    with pytest.raises(ValueError, match="unknown backend 'ray'; choose one of: loky, dask"):
+        run_sweep(small_grid, backend="ray")
+    with pytest.raises(ValueError, match=r"n_jobs must be a positive integer or -1 \(all cores\), got 0"):
+        run_sweep(small_grid, n_jobs=0)
+    with pytest.raises(ValueError, match="needs backend='dask'"):
+        run_sweep(small_grid, scheduler="tcp://127.0.0.1:8786")
+
+
+# ---- runs ----------------------------------------------------------------------------------
+
+def test_a_run_is_a_function_of_its_config(serial_rows):
+    config = RunConfig("iris", "adam", 0.01, seed=1, **TINY)
+    row = train_run(config)
+    assert list(row) == list(COLUMNS)
+    assert reproducible([row]) == reproducible([train_run(config)])
+    assert reproducible([row]) == reproducible([r for r in serial_rows if (r["optimizer"], r["lr"], r["seed"])
+                                                == ("adam", 0.01, 1)])
+    other_seed = train_run(RunConfig("iris", "adam", 0.01, seed=0, **TINY))
+    assert other_seed["final_loss"] != row["final_loss"]
+    assert 0 <= row["accuracy"] <= 1 and row["final_loss"] > 0 and row["seconds"] > 0 and not row["diverged"]
+
+
+def test_a_diverging_run_is_a_row_not_a_crash():
+    rows = run_sweep(grid("iris", ["sgd", "adam"], [1e4], [0], **TINY))
+    sgd, adam = rows
+    assert sgd["diverged"] and math.isnan(sgd["accuracy"]) and math.isnan(sgd["final_loss"])
+    assert not adam["diverged"] and 0 <= adam["accuracy"] <= 1
+    assert "diverged (1/1)" in format_summary(rows)
+
+
+def test_two_workers_give_the_serial_results(small_grid, serial_rows):
+    parallel = run_sweep(small_grid, n_jobs=2)
+    assert reproducible(parallel) == reproducible(serial_rows)
+
+
+def test_the_dask_backend_on_a_local_cluster_gives_the_same_results(small_grid, serial_rows):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        rows = run_sweep(small_grid, backend="dask", scheduler=cluster.scheduler_address)
+    assert reproducible(rows) == reproducible(serial_rows)
+
+
+def test_an_unreachable_scheduler_fails_fast_and_says_where():
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.perf_counter()
+    with pytest.raises(SchedulerUnreachableError, match=f"cannot reach the Dask scheduler at '{address}' within 1 s"):
+        run_sweep([RunConfig("iris", "adam", 0.01, 0, **TINY)], backend="dask", scheduler=address, timeout=1)
+    assert time.perf_counter() - started < 10
+
+
+# ---- results -------------------------------------------------------------------------------
+
+def test_csv_holds_one_row_per_run_and_reads_back(tmp_path, serial_rows):
+    path = tmp_path / "results.csv"
+    write_csv(serial_rows, path)
+    assert path.read_text().splitlines()[0] == ",".join(COLUMNS)
+    assert read_csv(path) == serial_rows
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]  # no temporary file left behind
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_csv(serial_rows, tmp_path / "missing" / "results.csv")
+
+
+def test_summary_averages_over_seeds(serial_rows):
+    lines = summarize(serial_rows)
+    assert [(line["optimizer"], line["lr"]) for line in lines] == [
+        (name, lr) for name in ("sgd", "momentum", "adam") for lr in (0.01, 0.1)]
+    for line in lines:
+        runs = [r for r in serial_rows if (r["optimizer"], r["lr"]) == (line["optimizer"], line["lr"])]
+        assert line["runs"] == 2
+        assert line["mean_accuracy"] == pytest.approx(np.mean([r["accuracy"] for r in runs]))
+        assert line["min_accuracy"] == min(r["accuracy"] for r in runs)
+
+
+def test_plot_of_accuracy_against_lr(tmp_path, serial_rows):
+    path = plot_sweep(serial_rows, tmp_path / "sweep.png")
+    with open(path, "rb") as image:
+        assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# ---- the command ---------------------------------------------------------------------------
+
+def test_sweep_command_writes_rows_and_plot(tmp_path, capsys):
+    out, plot = tmp_path / "runs.csv", tmp_path / "lr.png"
+    code = cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "adam", "--lrs", "0.01", "0.1",
+                     "--seeds", "0", "1", "--epochs", "2", "--hidden", "8", "--n-jobs", "2",
+                     "--out", str(out), "--plot", str(plot), "--quiet"])
+    assert code == 0
+    rows = read_csv(out)
+    assert len(rows) == 8 and {r["optimizer"] for r in rows} == {"sgd", "adam"} and plot.stat().st_size > 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:2] == ["optimizer", "lr"] and len(table.splitlines()) == 5
+
+
+@pytest.mark.parametrize("arguments, code, message", [
+    (["--optimizers", "adam", "nadam"], 2, "unknown optimizer 'nadam' in the grid; choose from: " + ", ".join(OPTIMIZERS)),
+    (["--scheduler", "tcp://127.0.0.1:8786"], 2, "--scheduler needs --backend dask"),
+])
+def test_sweep_command_errors(capsys, arguments, code, message):
+    assert cli.main(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", *arguments]) == code
+    assert message in capsys.readouterr().err
+
+
+def test_sweep_command_with_an_unreachable_scheduler(capsys):
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    code = cli.main(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--backend", "dask",
+                     "--scheduler", address, "--timeout", "1", "--quiet"])
+    assert code == 1 and f"cannot reach the Dask scheduler at '{address}'" in capsys.readouterr().err
