@@ -1,7 +1,11 @@
 """Optimizer sweeps: the grid, parallel runs that agree with serial ones, Dask, results, CLI."""
 import math
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +197,27 @@ def test_sweep_command_with_an_unreachable_scheduler(capsys):
     code = cli.main(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--backend", "dask",
                      "--scheduler", address, "--timeout", "1", "--quiet"])
     assert code == 1 and f"cannot reach the Dask scheduler at '{address}'" in capsys.readouterr().err
+
+
+# ---- the examples, in their fast mode --------------------------------------------------------
+
+def run_example(name: str, *arguments: str, cwd) -> str:
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, str(root / "examples" / name), "--fast", *arguments], cwd=cwd,
+                          env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_optimizer_sweep_example(tmp_path):
+    output = run_example("optimizer_sweep.py", cwd=tmp_path)
+    assert "4 runs saved to sweep.csv" in output
+    assert len(read_csv(tmp_path / "sweep.csv")) == 4 and (tmp_path / "sweep.png").exists()
+
+
+def test_sklearn_grid_search_example(tmp_path):
+    output = run_example("sklearn_grid_search.py", cwd=tmp_path)
+    best_line = output.splitlines()[-1]
+    assert best_line.startswith("best: {'minigradclassifier__optimizer': ")
+    assert 0.5 < float(best_line.rsplit(" ", 1)[1]) <= 1
