@@ -6,7 +6,8 @@ Sections:
   steps       zero_grad + forward + softmax cross-entropy + backward + Adam, for the
               configurations 2-16-16-2 b32, 64-128-128-10 b64, 784-512-512-10 b256;
               the NumPy floor per parameter (the reference of the targets) and with flat
-              buffers (see numpy_floor.py);
+              buffers (see numpy_floor.py); PyTorch's Adam with its defaults (the
+              reference of the targets) and with fused=True;
   epoch       one epoch on scikit-learn's digits, 64-128-128-10, batch 64, Adam, against
               MLPClassifier.partial_fit (one pass over the data per call);
   optimizers  step() alone of SGD, Momentum, AdaGrad, RMSProp, Adam on 64-128-128-10;
@@ -136,9 +137,10 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool, clock: st
         if torch is not None:
             from torch_step import TorchMLP
 
-            reference = TorchMLP(weights)
+            reference, fused = TorchMLP(weights), TorchMLP(weights, fused=True)
             X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
             runners["torch"] = lambda: reference.step(X_t, y_t)
+            runners["torch_fused"] = lambda: fused.step(X_t, y_t)
         repeats = 1 if quick else calibrate_repeats(lambda: floor.step(X, y))
         times = interleaved(runners, rounds=rounds, repeats=repeats, warmup=1 if quick else 3, clock=clock)
         row = {"config": config.name, "sizes": list(config.sizes), "batch": config.batch,
@@ -147,6 +149,7 @@ def bench_steps(configs: tuple[Config, ...], rounds: int, quick: bool, clock: st
                "minigrad/numpy_flat": times["minigrad"] / times["numpy_flat"]}
         if "torch" in times:
             row["minigrad/torch"] = times["minigrad"] / times["torch"]
+            row["minigrad/torch_fused"] = times["minigrad"] / times["torch_fused"]
             row["torch/numpy"] = times["torch"] / times["numpy"]
         results.append(row)
     return results
@@ -315,14 +318,15 @@ def print_report(report: dict) -> None:
           f"{report['clock']} clock, "
           f"Python {m['python']}, NumPy {m['numpy']}, torch {m.get('torch', 'not installed')}")
     if "steps" in report:
-        print("\n| config | minigrad | NumPy floor | NumPy flat | PyTorch | minigrad/NumPy | "
-              "minigrad/NumPy flat | minigrad/PyTorch |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("\n| config | minigrad | NumPy floor | NumPy flat | PyTorch | PyTorch, fused Adam | "
+              "minigrad/NumPy | minigrad/NumPy flat | minigrad/PyTorch | minigrad/PyTorch fused |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for row in report["steps"]:
             us = row["us"]
             print(f"| {row['config']} | {_fmt_us(us['minigrad'])} | {_fmt_us(us['numpy'])} | "
-                  f"{_fmt_us(us['numpy_flat'])} | {_fmt_us(us.get('torch'))} | {_ratio(row, 'minigrad/numpy')} | "
-                  f"{_ratio(row, 'minigrad/numpy_flat')} | {_ratio(row, 'minigrad/torch')} |")
+                  f"{_fmt_us(us['numpy_flat'])} | {_fmt_us(us.get('torch'))} | {_fmt_us(us.get('torch_fused'))} | "
+                  f"{_ratio(row, 'minigrad/numpy')} | {_ratio(row, 'minigrad/numpy_flat')} | "
+                  f"{_ratio(row, 'minigrad/torch')} | {_ratio(row, 'minigrad/torch_fused')} |")
     if "epoch" in report:
         e = report["epoch"]
         us = e["us"]

@@ -97,7 +97,9 @@ def test_the_benchmark_command_runs_and_reports_every_section():
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["threads"] == 1 and report["clock"] == "cpu"
-    expected = {"minigrad", "numpy", "numpy_flat"} | ({"torch"} if importlib.util.find_spec("torch") else set())
+    expected = {"minigrad", "numpy", "numpy_flat"}
+    if importlib.util.find_spec("torch"):
+        expected |= {"torch", "torch_fused"}
     assert [row["config"] for row in report["steps"]] == [c.name for c in CONFIGS]
     for row in report["steps"]:
         assert set(row["us"]) == expected
