@@ -251,17 +251,18 @@ class _MinigradEstimator(BaseEstimator):
             run.epoch(self, features, targets)
             outcome = {"n_iter_": len(loss_curve), "best_loss_": min(loss_curve)}
         else:
-            outcome = self._train(model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed,
-                                  fitted)
+            outcome = self._train(model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed)
         for name, value in {**fitted, **outcome}.items():
             setattr(self, name, value)
         self.model_, self._optimizer, self._shuffle_rng, self.loss_curve_ = model, optimizer, shuffle_rng, loss_curve
+        if first_call:
+            self._optimizer_name = self.optimizer  # set_params may change self.optimizer later
         return self
 
     def _batch_size(self, n_samples: int) -> int:
         return min(200, n_samples) if self.batch_size == "auto" else min(int(self.batch_size), n_samples)
 
-    def _train(self, model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed, fitted):
+    def _train(self, model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed):
         """Up to ``max_epochs`` epochs, stopping once the monitored value stops improving."""
         validation = None
         if self.early_stopping:
@@ -329,7 +330,7 @@ class _MinigradEstimator(BaseEstimator):
         optimizer_state = state.get("_optimizer")
         super().__setstate__({k: v for k, v in state.items() if k != "_optimizer"})
         if optimizer_state is not None:
-            optimizer = make_optimizer(self.optimizer, self.model_.parameters(),
+            optimizer = make_optimizer(self._optimizer_name, self.model_.parameters(),
                                        lr=optimizer_state["param_groups"][0]["lr"])
             optimizer.load_state_dict(optimizer_state)
             self._optimizer = optimizer
@@ -445,7 +446,11 @@ class MinigradClassifier(ClassifierMixin, _MinigradEstimator):
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y, classes=None) -> "MinigradClassifier":
-        """One more epoch on (X, y); the first call (on an unfitted estimator) needs ``classes``."""
+        """One more epoch on (X, y), from the current weights and optimizer state.
+
+        The first call (on an unfitted estimator) needs ``classes``, every label to expect.
+        Stopping is the caller's business: ``max_epochs`` and ``early_stopping`` do not apply.
+        """
         if not hasattr(self, "model_") and classes is None:
             raise ValueError("the first call to partial_fit needs classes=, the list of all classes")
         return self._fit(X, y, incremental=True, classes=classes)
@@ -508,7 +513,10 @@ class MinigradRegressor(RegressorMixin, _MinigradEstimator):
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y) -> "MinigradRegressor":
-        """One more epoch on (X, y), starting from the current weights and optimizer state."""
+        """One more epoch on (X, y), from the current weights and optimizer state.
+
+        Stopping is the caller's business: ``max_epochs`` and ``early_stopping`` do not apply.
+        """
         return self._fit(X, y, incremental=True)
 
     def predict(self, X) -> np.ndarray:

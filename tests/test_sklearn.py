@@ -222,3 +222,14 @@ def test_grid_search_over_the_five_optimizers_on_digits_reaches_96_percent():
     assert not np.isnan(search.cv_results_["mean_test_score"]).any()
     assert search.best_params_["minigradclassifier__optimizer"] in OPTIMIZERS
     assert search.score(X_test, y_test) >= 0.96
+
+
+def test_a_pickle_keeps_the_optimizer_it_was_trained_with(iris):
+    X, y = iris
+    clf = small(optimizer="rmsprop", max_epochs=2).fit(X, y)
+    clf.set_params(optimizer="adam")  # takes effect at the next fit, not in partial_fit
+    copy = pickle.loads(pickle.dumps(clf))
+    copy.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert type(copy._optimizer).__name__ == "RMSProp"
+    assert_same_weights(clf, copy)
