@@ -301,6 +301,7 @@ def _write_atomically(path: str, directory: str, write) -> None:
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp made it private; a drawing is for sharing
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

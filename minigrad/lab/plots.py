@@ -58,17 +58,27 @@ def _check_same_function(trajectories: Sequence[Trajectory]) -> Objective:
 
 def _view(objective: Objective, trajectories: Sequence[Trajectory]) -> list[tuple[float, float]]:
     """The function's window, widened to show the runs (not further than 3 windows: a
-    diverged run leaves the picture instead of shrinking everything else to a dot)."""
-    view = []
+    diverged run leaves the picture instead of shrinking everything else to a dot), or
+    zoomed onto the runs when they use less than a quarter of the window on every axis."""
+    extents = []
     for axis, (low, high) in enumerate(objective.window):
         span = high - low
         points = np.concatenate([t.points[:, axis] for t in trajectories])
         points = points[np.isfinite(points) & (points > low - span) & (points < high + span)]
-        if points.size:
+        marks = [m[axis] for m in objective.minima + objective.saddle_points]
+        extents.append((low, high, points, marks))
+    zoom = all(p.size and p.max() - p.min() < 0.25 * (high - low) for low, high, p, _ in extents)
+    view = []
+    for low, high, points, marks in extents:
+        if zoom:
+            inside = [m for m in marks if low <= m <= high]
+            low, high = min([points.min(), *inside]), max([points.max(), *inside])
+            if high - low < 1e-9:
+                low, high = low - 1.0, high + 1.0
+        elif points.size:
             low, high = min(low, points.min()), max(high, points.max())
-            pad = 0.04 * (high - low)
-            low, high = low - pad, high + pad
-        view.append((float(low), float(high)))
+        pad = 0.06 * (high - low)
+        view.append((float(low - pad), float(high + pad)))
     return view
 
 
@@ -122,6 +132,7 @@ def _draw_contours(axes, objective: Objective, view, resolution: int = 240) -> N
     # the valley floor of Rosenbrock or Beale, where evenly spaced levels would show none.
     levels = np.unique(np.quantile(finite, np.linspace(0, 1, 18) ** 1.6))
     shade = np.searchsorted(np.sort(finite), values) / finite.size  # the same idea for the colours
+    shade = np.floor(shade * 14) / 14  # flat bands, like filled contours (and small GIFs)
     # One image, not filled polygons: it renders fast, which keeps the animation quick.
     axes.imshow(shade, extent=(x_low, x_high, y_low, y_high), origin="lower", aspect="auto",
                 cmap="Blues", vmin=-0.15, vmax=1.6, interpolation="bilinear", zorder=0)
@@ -139,7 +150,7 @@ def _xy(objective: Objective, points: np.ndarray, values: np.ndarray):
 def _draw_marks(axes, objective: Objective, trajectories: Sequence[Trajectory]) -> None:
     for number, minimum in enumerate(objective.minima):
         x, y = (minimum[0], objective.value(minimum)) if objective.dim == 1 else minimum
-        axes.plot(x, y, marker="*", markersize=20, color="gold", markeredgecolor="black", linestyle="none",
+        axes.plot(x, y, marker="*", markersize=24, color="#ffd700", markeredgecolor="black", linestyle="none",
                   zorder=5, label="minimum" if number == 0 else None)
     for number, saddle in enumerate(objective.saddle_points):
         axes.plot(*saddle, marker="X", markersize=13, color="white", markeredgecolor="black", linestyle="none",
@@ -254,6 +265,11 @@ def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.Path
                 loss_axes, trajectory, color, len(trajectory.points)):
             artist.set_visible(trajectory is None)
     _decorate(space_axes, loss_axes, objective, trajectories, view)
+    from matplotlib.lines import Line2D
+
+    # The full runs are hidden, and so would their legend lines be: name them with stand-ins.
+    loss_axes.legend(handles=[Line2D([], [], color=color, linewidth=2.5, label=_legend_label(trajectory))
+                              for trajectory, color in zip(trajectories, colors)], loc="best", fontsize=10)
     loss_axes.set_xlim(0, longest - 1 if longest > 1 else 1)
     base_title = title or _title(objective, trajectories)
     heading = figure.suptitle(f"{base_title}   step {longest - 1}", fontsize=13)

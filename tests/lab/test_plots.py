@@ -27,7 +27,7 @@ def test_compare_writes_a_png_with_every_optimizer_in_its_colour(tmp_path, capsy
     with Image.open(out) as image:
         assert image.format == "PNG" and image.width > 1000 and image.height > 400
         for name in names:
-            assert pixels_near(image, COLORS[name]) > 300, name
+            assert pixels_near(image, COLORS[name]) > 150, name  # 0 when an optimizer is missing
         assert pixels_near(image, "#ffd700") > 50  # the gold star on the minimum
 
 

@@ -1,0 +1,65 @@
+"""The optimizer lab: the slides' step tables, then the slides' pictures, made by minigrad.
+
+1. Step tables a student can check by hand: gradient descent on x^2 from 70, momentum from
+   90, RMSProp from 9, and the divergence of lr 0.1 on 20x^2 from 2.
+2. Rosenbrock from (-1.5, 2): how close Adam and Momentum get, and SGD with a too-large lr.
+3. Figures: five optimizers on Rosenbrock, the elongated bowl, the saddle, x^2 (PNG), the
+   saddle and Rosenbrock animated (GIF), and AdaGrad's shrinking steps.
+
+    python examples/optimizer_lab.py                      # figures into docs/figures/
+    python examples/optimizer_lab.py --fast --out /tmp/x  # few steps, few frames
+"""
+import argparse
+import os
+
+from minigrad.lab import FUNCTIONS, run, step_table
+from minigrad.lab.plots import animate_trajectories, plot_trajectories
+
+OPTIMIZERS = ["sgd", "momentum", "adagrad", "rmsprop", "adam"]
+
+
+def slide_tables() -> None:
+    print(step_table(run("square", "sgd", (70.0,), 4, lr=0.1)), end="\n\n")
+    print(step_table(run("square", "momentum", (90.0,), 5, lr=0.1)), end="\n\n")
+    print(step_table(run("square", "rmsprop", (9.0,), 3, lr=0.1, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)),
+          end="\n\n")
+    print(step_table(run("square20", "sgd", (2.0,), 4, lr=0.1)), end="\n\n")
+
+
+def rosenbrock_race(steps: int) -> None:
+    for name, lr in [("adam", 0.05), ("momentum", 1e-3), ("sgd", 0.01)]:
+        print(run("rosenbrock", name, (-1.5, 2.0), steps, lr=lr).summary())
+    print()
+
+
+def figures(out: str, fast: bool) -> None:
+    os.makedirs(out, exist_ok=True)
+    for function in ["rosenbrock", "elongated", "saddle", "square", "double_well"]:
+        steps = 30 if fast else FUNCTIONS[function].steps
+        runs = [run(function, name, None, steps) for name in OPTIMIZERS]
+        print("saved", plot_trajectories(runs, os.path.join(out, f"lab_{function}.png")))
+    steps = 12 if fast else 40
+    shrinking = [run("square", "adagrad", (-3.0,), steps, lr=0.5, eps=1e-7, eps_inside_sqrt=True),
+                 run("square", "rmsprop", (-3.0,), steps, lr=0.5, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)]
+    print("saved", plot_trajectories(shrinking, os.path.join(out, "lab_adagrad_steps.png"),
+                                     title="x^2 from -3, lr 0.5: AdaGrad's steps shrink, RMSProp's do not"))
+    for function in ["saddle", "rosenbrock"]:
+        steps = 20 if fast else min(FUNCTIONS[function].steps, 400)
+        runs = [run(function, name, None, steps) for name in OPTIMIZERS]
+        path = animate_trajectories(runs, os.path.join(out, f"lab_{function}.gif"), max_frames=5 if fast else 50)
+        print("saved", path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="few steps and frames (for the tests)")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "figures"),
+                        help="where to save the figures (default: docs/figures)")
+    args = parser.parse_args()
+    slide_tables()
+    rosenbrock_race(200 if args.fast else 3000)
+    figures(args.out, args.fast)
+
+
+if __name__ == "__main__":
+    main()
