@@ -36,8 +36,16 @@ COLUMNS = ("dataset", "optimizer", "lr", "seed", "epochs", "batch_size", "hidden
            "final_loss", "test_loss", "accuracy", "diverged", "seconds")
 
 
-class SchedulerUnreachableError(ConnectionError):
+class DaskClusterError(ConnectionError):
+    """The Dask cluster cannot run the sweep; the message says why and where."""
+
+
+class SchedulerUnreachableError(DaskClusterError):
     """The Dask scheduler did not answer at the given address within the timeout."""
+
+
+class NoWorkersError(DaskClusterError):
+    """The Dask scheduler answered, but no worker joined it within the timeout."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,8 @@ def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "lok
     scheduler at ``scheduler`` (e.g. "tcp://10.0.0.5:8786") through joblib's Dask backend,
     or, without an address, to a local Dask cluster of ``n_jobs`` single-threaded workers.
     A scheduler that does not answer within ``timeout`` seconds raises
-    ``SchedulerUnreachableError`` instead of waiting forever.
+    ``SchedulerUnreachableError``, one without workers ``NoWorkersError``, instead of waiting
+    forever.
     """
     configs = list(configs)
     if not configs:
@@ -194,7 +203,12 @@ def _run_on_dask(configs: list[RunConfig], n_jobs: int, scheduler: str | None, t
                 f"({type(error).__name__}: {error}); is it running, and is the address (tcp://HOST:PORT) right?"
             ) from None
         with client, parallel_config(backend="dask", client=client, wait_for_workers_timeout=timeout):
-            return Parallel(n_jobs=-1)(delayed(train_run)(config) for config in configs)
+            try:
+                return Parallel(n_jobs=-1)(delayed(train_run)(config) for config in configs)
+            except TimeoutError:  # joblib's way to say that no worker joined in time
+                raise NoWorkersError(
+                    f"the Dask scheduler at {scheduler!r} has no workers (none joined within {timeout:g} s); "
+                    f"start some with: dask worker {scheduler}") from None
     finally:
         if cluster is not None:
             cluster.close()

@@ -12,7 +12,7 @@ import pytest
 
 from minigrad import cli
 from minigrad.sweep import (
-    COLUMNS, RunConfig, SchedulerUnreachableError, format_summary, grid, plot_sweep, read_csv, run_sweep,
+    COLUMNS, NoWorkersError, RunConfig, SchedulerUnreachableError, format_summary, grid, plot_sweep, read_csv, run_sweep,
     summarize, train_run, write_csv,
 )
 from minigrad.train import OPTIMIZERS
@@ -137,6 +137,16 @@ def test_an_unreachable_scheduler_fails_fast_and_says_where():
     with pytest.raises(SchedulerUnreachableError, match=f"cannot reach the Dask scheduler at '{address}' within 1 s"):
         run_sweep([RunConfig("iris", "adam", 0.01, 0, **TINY)], backend="dask", scheduler=address, timeout=1)
     assert time.perf_counter() - started < 10
+
+
+def test_a_scheduler_without_workers_fails_fast_and_says_so(small_grid):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        started = time.perf_counter()
+        with pytest.raises(NoWorkersError, match="has no workers .none joined within 1 s.; start some with: "
+                                                 f"dask worker {cluster.scheduler_address}"):
+            run_sweep(small_grid, backend="dask", scheduler=cluster.scheduler_address, timeout=1)
+        assert time.perf_counter() - started < 10
 
 
 # ---- results -------------------------------------------------------------------------------

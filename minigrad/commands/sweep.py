@@ -56,7 +56,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from minigrad.sweep import SchedulerUnreachableError, format_summary, grid, plot_sweep, run_sweep, write_csv
+    from minigrad.sweep import DaskClusterError, format_summary, grid, plot_sweep, run_sweep, write_csv
 
     if args.scheduler and args.backend != "dask":
         return _fail("--scheduler needs --backend dask", code=2)
@@ -73,7 +73,7 @@ def run(args) -> int:
     try:
         rows = run_sweep(configs, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                          timeout=args.timeout)
-    except SchedulerUnreachableError as error:
+    except DaskClusterError as error:
         return _fail(str(error), code=1)
     except (ValueError, ImportError) as error:
         return _fail(str(error), code=2)
