@@ -190,7 +190,6 @@ def _loss_scale(trajectories: Sequence[Trajectory]) -> str:
 
 
 def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view) -> None:
-    names = ["x", "y"]
     space_axes.set_xlabel("x", fontsize=12)
     space_axes.set_ylabel("f(x)" if objective.dim == 1 else "y", fontsize=12)
     space_axes.set_title("steps on the function" if objective.dim == 1 else "trajectories on the contours of f",
@@ -204,7 +203,6 @@ def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view) -
     else:
         space_axes.set_ylim(*view[1])
     space_axes.legend(loc="best", fontsize=10, framealpha=0.92, markerscale=0.7)
-    del names
     loss_axes.set_title("f(x_t) per step", fontsize=12)
     loss_axes.set_xlabel("step t", fontsize=12)
     loss_axes.set_ylabel("f(x_t)", fontsize=12)
