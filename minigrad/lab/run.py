@@ -172,7 +172,9 @@ def run(
             _step_scheduler(scheduler, recorder.values[-1])
         problem = _divergence(recorder, limit)
         if problem:
-            diverged, message = True, f"diverged at step {t}: {problem} (lr={lr:g}; try a smaller lr)"
+            # Without a minimum (the saddle) running off is the function's doing, not the lr's.
+            hint = "try a smaller lr" if objective.minima else f"{objective.name} has no minimum to stop at"
+            diverged, message = True, f"diverged at step {t}: {problem} (lr={lr:g}; {hint})"
             break
     return Trajectory(
         function=objective, optimizer=name, hyperparameters=hyper,

@@ -98,6 +98,12 @@ def test_divergence_to_overflow_is_reported_not_raised():
     np.testing.assert_allclose(trajectory.points[1:5, 0], [-6, 18, -54, 162])
 
 
+def test_running_off_a_saddle_is_blamed_on_the_function_not_the_lr():
+    trajectory = run("saddle", "sgd", None, 400, lr=0.05)
+    assert trajectory.diverged and "saddle has no minimum to stop at" in trajectory.message
+    assert abs(trajectory.final_point[0]) < 1e-3  # x settled, y ran off
+
+
 def test_user_callable_runs():
     trajectory = run(lambda x: (x - 3) ** 2, "sgd", (0.0,), 50, lr=0.1)
     assert trajectory.final_point[0] == pytest.approx(3.0, abs=1e-4)
