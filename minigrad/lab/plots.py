@@ -18,7 +18,7 @@ from minigrad.lab.run import Trajectory
 
 COLORS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "adagrad": "#2ca02c", "rmsprop": "#d62728",
           "adam": "#9467bd", "adamw": "#8c564b"}
-_SPARE_COLORS = ["#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+_SPARE_COLORS = ["#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39"]
 
 
 def _figure(width: float = 12.5, height: float = 5.2):
@@ -33,17 +33,19 @@ def _figure(width: float = 12.5, height: float = 5.2):
 
 
 def colors_for(trajectories: Sequence[Trajectory]) -> list[str]:
-    """One colour per optimizer: the same name gets the same colour in every figure."""
-    spare = iter(_SPARE_COLORS * 4)
-    used: dict[str, str] = {}
+    """One colour per run label: the first run of each optimizer gets that optimizer's own
+    colour (the same in every figure), further runs of it (another lr, say) get spare ones."""
+    by_label: dict[str, str] = {}
     result = []
     for trajectory in trajectories:
-        key = trajectory.label if trajectory.label in used else trajectory.optimizer
-        color = COLORS.get(trajectory.optimizer) if trajectory.optimizer not in used.values() else None
-        if color is None or color in used.values():
-            color = next(spare)
-        used[key] = color
-        result.append(color)
+        if trajectory.label not in by_label:
+            taken = set(by_label.values())
+            color = COLORS.get(trajectory.optimizer)
+            if color is None or color in taken:
+                free = [c for c in _SPARE_COLORS if c not in taken]
+                color = free[0] if free else _SPARE_COLORS[len(by_label) % len(_SPARE_COLORS)]
+            by_label[trajectory.label] = color
+        result.append(by_label[trajectory.label])
     return result
 
 

@@ -68,7 +68,9 @@ def test_colours_stay_with_their_optimizer():
     assert colors_for(runs) == [COLORS["adam"], COLORS["sgd"]]
     twice = [run("bowl", "sgd", None, 2, lr=0.1), run("bowl", "sgd", None, 2, lr=0.01)]
     first, second = colors_for(twice)
-    assert first != second
+    assert first == COLORS["sgd"] and second not in COLORS.values()
+    many = [run("bowl", "adam", None, 1, lr=lr) for lr in (0.1, 0.2, 0.3, 0.4, 0.5)]
+    assert len(set(colors_for(many))) == 5
 
 
 def test_bad_plot_requests(tmp_path, capsys):
