@@ -281,7 +281,7 @@ def lr_schedules(out: Path, fast: bool) -> str:
         ("LinearLR(start_factor=0.1, total_iters=10): warmup",
          [schedules.linear_lr(0.2, s, 0.1, 1.0, 10) for s in t]),
     ]
-    figure = _figure(10, 4.8)
+    figure = _figure(12.5, 4.8)
     axes = figure.subplots()
     for (label, lrs), color in zip(curves, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]):
         axes.plot(t, lrs, color=color, linewidth=2, label=label,
@@ -289,7 +289,7 @@ def lr_schedules(out: Path, fast: bool) -> str:
     axes.set_xlabel("scheduler steps (usually epochs)", fontsize=11)
     axes.set_ylabel("lr", fontsize=11)
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=9, loc="upper right")
+    axes.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no line hidden
     axes.set_title("Learning-rate schedules from base lr 0.2 (minigrad.optim.lr_scheduler)", fontsize=13)
     return _save(figure, out / "lr_schedules.png")
 
