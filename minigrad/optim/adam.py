@@ -31,8 +31,10 @@ class Adam(Optimizer):
 
     NOTE: where eps goes matters when v is small: 1e-8 outside the root is far smaller than
     1e-8 under it (sqrt(1e-8) = 1e-4). The eps-hat form adds eps to sqrt(v_t) *before* bias
-    correction, which is eps * sqrt(1 - beta2^t) in PyTorch's form: tiny in the first steps.
-    Bias correction matters early: without it m_1 = (1 - beta1) g_1, a step ten times smaller.
+    correction, which is eps / sqrt(1 - beta2^t) in PyTorch's form: 31.6 eps at t = 1 with
+    beta2 = 0.999, larger in the first steps. Bias correction matters early: without it
+    m_1 = (1 - beta1) g_1 and v_1 = (1 - beta2) g_1^2, so the first step is
+    lr * 0.1 / sqrt(0.001) = 3.16 lr instead of lr; correcting only v (``"second"``) gives 0.1 lr.
     """
 
     def __init__(

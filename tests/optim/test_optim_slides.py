@@ -219,7 +219,7 @@ def test_adam_bias_correction_makes_the_first_step_lr():
     simpler = scalar_path(trajectory(optim.Adam, [3.0], lambda x: 2 * x, 1, lr=0.1, bias_correction=False,
                                      eps_inside_sqrt=True, eps=1e-7))
     assert corrected[0] == pytest.approx(2.9, rel=1e-9)
-    # m_1 = 0.1 g, v_1 = 0.001 g^2: the step is lr * 0.1 / sqrt(0.001) = 0.316 lr
+    # m_1 = 0.1 g, v_1 = 0.001 g^2: the step is lr * 0.1 / sqrt(0.001) = 3.16 lr
     assert simpler[0] == pytest.approx(3.0 - 0.1 * 0.1 / math.sqrt(0.001), rel=1e-6)
 
 
