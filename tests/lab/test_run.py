@@ -76,9 +76,10 @@ def test_schedule_changes_the_lr_each_step():
         assert recorded == pytest.approx(x)
 
 
+@pytest.mark.parametrize("start", [ROSENBROCK_START, (-1.2, 1.0)])
 @pytest.mark.parametrize("name, lr", [("adam", 0.05), ("momentum", 1e-3)])
-def test_adam_and_momentum_reach_the_rosenbrock_minimum(name, lr):
-    trajectory = run("rosenbrock", name, ROSENBROCK_START, 3000, lr=lr)
+def test_adam_and_momentum_reach_the_rosenbrock_minimum(name, lr, start):
+    trajectory = run("rosenbrock", name, start, 3000, lr=lr)
     assert not trajectory.diverged
     assert trajectory.distance_to_minimum() < ROSENBROCK_TOLERANCE, trajectory.summary()
     assert trajectory.final_value < 1e-6
