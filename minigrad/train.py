@@ -558,3 +558,19 @@ def default_epochs(n_samples: int, batch_size: int, min_steps: int = 600, min_ep
     """
     steps_per_epoch = -(-n_samples // batch_size)
     return max(min_epochs, -(-min_steps // steps_per_epoch))
+
+
+def single_threaded_blas():
+    """A context manager limiting BLAS to one thread (a no-op without threadpoolctl).
+
+    The matrices of small MLPs are far too small for threads to pay: on a busy machine,
+    OpenBLAS' threads waiting for each other made a digits epoch ten times slower than one
+    thread. The command line trains inside it; wrap your own loops in it likewise.
+    """
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

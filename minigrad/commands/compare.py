@@ -10,7 +10,7 @@ import sys
 import time
 
 from minigrad.commands.train import OPTIMIZER_NAMES, Experiment, add_dataset_arguments, positive_float
-from minigrad.train import DEFAULT_LR, OPTIMIZERS, DivergenceError, History, evaluate, fit, make_optimizer
+from minigrad.train import DEFAULT_LR, OPTIMIZERS, DivergenceError, History, evaluate, fit, make_optimizer, single_threaded_blas
 
 
 def register(subparsers) -> None:
@@ -59,8 +59,9 @@ def run(args) -> int:
         optimizer = make_optimizer(name, model.parameters(), lr)
         started = time.perf_counter()
         try:
-            history = fit(model, optimizer, experiment.loader(), experiment.epochs,
-                          val_data=(data.X_test, data.y_test), progress=not args.quiet)
+            with single_threaded_blas():
+                history = fit(model, optimizer, experiment.loader(), experiment.epochs,
+                              val_data=(data.X_test, data.y_test), progress=not args.quiet)
             diverged = None
         except DivergenceError as error:
             history, diverged = None, str(error)

@@ -16,7 +16,7 @@ import numpy as np
 from minigrad.data import DATASETS, DataLoader, Dataset, load_dataset
 from minigrad.train import (
     DEFAULT_LR, OPTIMIZERS, CheckpointError, DivergenceError, History, default_epochs, evaluate, fit,
-    make_optimizer,
+    make_optimizer, single_threaded_blas,
 )
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
@@ -113,9 +113,10 @@ def run(args) -> int:
     data = experiment.data
     started = time.perf_counter()
     try:
-        history = fit(model, optimizer, experiment.loader(), experiment.epochs,
-                      val_data=(data.X_test, data.y_test), progress=loud,
-                      checkpoint=args.checkpoint, resume=args.resume)
+        with single_threaded_blas():
+            history = fit(model, optimizer, experiment.loader(), experiment.epochs,
+                          val_data=(data.X_test, data.y_test), progress=loud,
+                          checkpoint=args.checkpoint, resume=args.resume)
     except (DivergenceError, CheckpointError, FileNotFoundError) as error:
         print(f"minigrad train: error: {error}", file=sys.stderr)
         return 1
