@@ -64,6 +64,7 @@ class Trajectory:
     diverged: bool = False
     message: str = ""
     label: str = field(default="")
+    defaults: dict[str, Any] = field(default_factory=dict)  # the optimizer class' own defaults
 
     @property
     def steps_taken(self) -> int:
@@ -181,6 +182,7 @@ def run(
         points=np.array(recorder.points), values=np.array(recorder.values), grads=np.array(recorder.grads),
         lrs=recorder.lrs, states=recorder.states, traces=recorder.traces,
         diverged=diverged, message=message, label=label or _default_label(name, hyper),
+        defaults={k: p.default for k, p in inspect.signature(cls).parameters.items() if p.default is not p.empty},
     )
 
 

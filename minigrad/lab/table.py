@@ -88,22 +88,24 @@ def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> 
 
 def _title(trajectory: Trajectory) -> str:
     hyper = trajectory.hyperparameters
-    shown = ", ".join(f"{k}={_plain(v)}" for k, v in hyper.items() if _worth_showing(k, v))
+    shown = ", ".join(f"{k}={_plain(v)}" for k, v in hyper.items()
+                      if _worth_showing(k, v, trajectory.defaults.get(k, None)))
     start = format_cell(trajectory.points[0])
     name = DISPLAY_NAMES.get(trajectory.optimizer, trajectory.optimizer)
     return (f"{name} ({shown}) on {trajectory.function.name} "
             f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}")
 
 
-def _worth_showing(name: str, value) -> bool:
-    """Hyperparameters that change the numbers; flags that are off and zero decay are noise."""
-    if name == "lr":
+def _worth_showing(name: str, value, default) -> bool:
+    """lr, the numbers that enter the update (momentum, alpha, betas, eps) and anything not at
+    its default; a zero decay or a flag left at its default is noise."""
+    if name == "initial_lr":  # written by a scheduler; the lr column shows the schedule
+        return False
+    if name == "lr" or value != default:
         return True
-    if name == "initial_lr":  # written by a scheduler: the lr column shows the schedule
+    if isinstance(value, bool) or value is None:
         return False
-    if value is False or value is None:
-        return False
-    return not (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+    return not (isinstance(value, (int, float)) and value == 0)
 
 
 def _plain(value) -> str:
