@@ -161,3 +161,12 @@ def test_functions_lists_every_function(capsys):
     assert main(["lab", "functions"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == list(FUNCTIONS)
+
+
+def test_title_names_the_options_that_change_the_numbers(capsys):
+    output, _ = table(capsys, "--function", "square", "--x0", "9", "--optimizer", "adam", "--lr", "0.1",
+                      "--bias-correction", "false", "--eps", "1e-7", "--eps-inside-sqrt", "--steps", "1")
+    title = output.splitlines()[0]
+    assert title.startswith("Adam (lr=0.1, betas=(0.9, 0.999), eps=1e-07, bias_correction=False, eps_inside_sqrt=True)")
+    output, _ = table(capsys, "--function", "square", "--x0", "9", "--optimizer", "adam", "--steps", "1")
+    assert "bias_correction" not in output.splitlines()[0] and "amsgrad" not in output.splitlines()[0]
