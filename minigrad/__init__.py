@@ -22,6 +22,18 @@ __version__ = "0.1.0"
 
 from minigrad import nn, optim  # noqa: E402  (they build on the names above)
 
+_LAZY_SUBMODULES = ("data", "train", "lab", "viz", "io", "sklearn", "sweep")
+
+
+def __getattr__(name: str):
+    """``mg.viz``, ``mg.lab``, ... import on first use: matplotlib and scikit-learn stay
+    out of ``import minigrad`` until something needs them."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"minigrad.{name}")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
 __all__ = [
     "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "GradcheckError", "PRIMITIVES",

@@ -117,3 +117,13 @@ def test_requires_grad_cannot_be_switched_off_on_a_result():
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad = False
     assert y.detach().requires_grad is False
+
+
+def test_heavy_submodules_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, minigrad as mg; heavy = ('matplotlib', 'sklearn');"
+            "assert not any(m in sys.modules for m in heavy), 'imported eagerly';"
+            "assert callable(mg.viz.draw_graph) and callable(mg.lab.run)")
+    subprocess.run([sys.executable, "-c", code], check=True)
