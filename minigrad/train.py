@@ -256,17 +256,24 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
         history, best_state = load_checkpoint(resume, model, optimizer, scheduler, train_loader)
     bar = ProgressBar(epochs) if _wants_progress(progress) else None
 
-    for epoch in range(len(history) + 1, epochs + 1):
-        # Overflow on the way to a diverging loss is reported once, by DivergenceError,
-        # rather than as a stream of NumPy warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            _train_one_epoch(model, optimizer, train_loader, loss_fn, epoch, history, bar)
+    # Overflow on the way to a diverging loss is reported once, by DivergenceError,
+    # rather than as a stream of NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _run_epochs(model, optimizer, train_loader, loss_fn, range(len(history) + 1, epochs + 1), history,
+                    bar, val_data, scheduler, early_stopping, best_state, checkpoint, callbacks)
+    return history
+
+
+def _run_epochs(model, optimizer, train_loader, loss_fn, epochs, history, bar, val_data, scheduler,
+                early_stopping, best_state, checkpoint, callbacks) -> None:
+    for epoch in epochs:
+        _train_one_epoch(model, optimizer, train_loader, loss_fn, epoch, history, bar)
         if val_data is not None:
             metrics = evaluate(model, val_data[0], val_data[1], loss_fn)
             history.val_loss.append(metrics["loss"])
             history.val_accuracy.append(metrics["accuracy"])
         if scheduler is not None:
-            scheduler.step()
+            _step_scheduler(scheduler, history)
         stop = False
         if early_stopping is not None:
             if early_stopping.best_index(history) == len(history) - 1 and early_stopping.restore_best:
@@ -283,7 +290,16 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
             if early_stopping is not None and early_stopping.restore_best and best_state is not None:
                 model.load_state_dict(best_state)
             break
-    return history
+
+
+def _step_scheduler(scheduler, history: History) -> None:
+    """Schedules step once per epoch; ReduceLROnPlateau also needs the loss it watches."""
+    from minigrad.optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(history.val_loss[-1] if history.val_loss else history.train_loss[-1])
+    else:
+        scheduler.step()
 
 
 def _train_one_epoch(model, optimizer, loader, loss_fn: LossFn, epoch: int, history: History,

@@ -108,7 +108,7 @@ def plot_decision_boundary(model, X: np.ndarray, y: np.ndarray, path: str | os.P
     axes.set_xlabel("feature 1 (standardized)")
     axes.set_ylabel("feature 2 (standardized)")
     axes.set_title(title)
-    axes.legend(loc="upper right", framealpha=0.9)
+    axes.legend(loc="best", framealpha=0.9)
     return _save(figure, path)
 
 

@@ -244,3 +244,16 @@ def test_an_interrupted_save_leaves_the_previous_checkpoint(iris, tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]  # no temporary file left behind
     _, _, history = run_with_checkpoints(iris, epochs=2, resume=path)
     assert len(history) == 2
+
+
+def test_reduce_lr_on_plateau_watches_the_validation_loss(iris):
+    model = nn.MLP([4, 32, 3], seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.5)  # large enough for the loss to wobble
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0, threshold=0.0)
+    history = fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0), 30,
+                  val_data=(iris.X_test, iris.y_test), scheduler=scheduler, progress=False)
+    stalled = [i for i in range(1, 29) if history.val_loss[i] >= min(history.val_loss[:i])]
+    assert stalled, "the validation loss never stalled; the test needs a plateau"
+    first = stalled[0]
+    assert history.lr[:first + 1] == [0.5] * (first + 1)
+    assert history.lr[first + 1] == 0.25

@@ -1,0 +1,105 @@
+"""`minigrad train` and `minigrad compare` from the command line."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minigrad.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def last_json_line(text: str) -> dict:
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def test_train_digits_adam_json_reaches_97_percent(capsys):
+    assert main(["train", "--dataset", "digits", "--optimizer", "adam", "--json"]) == 0
+    result = last_json_line(capsys.readouterr().out)
+    assert {"dataset", "optimizer", "epochs", "test_accuracy", "final_train_loss", "seconds"} <= set(result)
+    assert result["dataset"] == "digits" and result["optimizer"] == "adam" and result["epochs"] == 30
+    assert result["test_accuracy"] >= 0.97
+    assert 0 < result["final_train_loss"] < 0.05
+
+
+def test_quiet_json_prints_only_the_json_line(capsys):
+    assert main(["train", "--dataset", "iris", "--epochs", "3", "--quiet", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.strip().splitlines()) == 1
+    assert last_json_line(out)["epochs"] == 3
+
+
+def test_train_plot_checkpoint_and_resume(tmp_path, capsys):
+    plot, checkpoint = tmp_path / "curves.png", tmp_path / "run.npz"
+    common = ["train", "--dataset", "wine", "--optimizer", "momentum", "--hidden", "16", "--quiet", "--json"]
+    assert main(common + ["--epochs", "6"]) == 0
+    straight = last_json_line(capsys.readouterr().out)
+    assert main(common + ["--epochs", "3", "--checkpoint", str(checkpoint)]) == 0
+    capsys.readouterr()
+    assert main(common + ["--epochs", "6", "--resume", str(checkpoint), "--plot", str(plot)]) == 0
+    resumed = last_json_line(capsys.readouterr().out)
+    assert resumed["epochs"] == 6
+    assert resumed["final_train_loss"] == straight["final_train_loss"]
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--resume", str(tmp_path / "missing.npz"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "missing.npz" in err and "does not exist" in err and "Traceback" not in err
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", "--dataset", "iris", "--epochs", "1", "--hidden", "8", "--checkpoint", str(checkpoint), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--dataset", "iris", "--epochs", "2", "--hidden", "16", "--resume", str(checkpoint), "--quiet"]) == 1
+    assert "different model" in capsys.readouterr().err
+
+
+def test_divergence_is_reported_with_advice(capsys):
+    assert main(["train", "--dataset", "iris", "--optimizer", "sgd", "--lr", "1e6", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "diverged" in err and "epoch" in err and "step" in err and "smaller" in err
+
+
+@pytest.mark.parametrize("argv, choice", [
+    (["train", "--dataset", "mnist"], "digits"),
+    (["train", "--optimizer", "lbfgs"], "adam"),
+    (["compare", "--optimizers", "adam", "nadam"], "rmsprop"),
+    (["train", "--lr", "-1"], "positive"),
+])
+def test_bad_names_exit_2_listing_the_choices(argv, choice, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert choice in err and "Traceback" not in err
+
+
+def test_compare_table_json_and_figure(tmp_path, capsys):
+    plot = tmp_path / "compare.png"
+    argv = ["compare", "--dataset", "moons", "--optimizers", "sgd", "adam", "--epochs", "4",
+            "--plot", str(plot), "--json", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    result = last_json_line(out)
+    assert [row["optimizer"] for row in result["results"]] == ["sgd", "adam"]
+    assert all(0.5 < row["test_accuracy"] <= 1 for row in result["results"])
+    assert "final loss" in out and "test acc" in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    # Same initial model and batches: running it again gives the same numbers.
+    assert main(argv) == 0
+    again = last_json_line(capsys.readouterr().out)
+    assert [r["final_train_loss"] for r in again["results"]] == [r["final_train_loss"] for r in result["results"]]
+
+
+def test_console_entry_through_python_dash_m(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "minigrad", "train", "--dataset", "blobs", "--epochs", "2", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert last_json_line(done.stdout)["dataset"] == "blobs"
+    assert "\r" not in done.stdout  # no progress bar when stdout is not a terminal
