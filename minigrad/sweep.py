@@ -110,8 +110,12 @@ def _load(dataset: str, data_seed: int):
     return load_dataset(dataset, seed=data_seed)
 
 
-def train_run(config: RunConfig) -> dict[str, Any]:
+def train_run(config: RunConfig, data=None) -> dict[str, Any]:
     """Train one configuration and return its results row (see ``COLUMNS``).
+
+    ``data`` is the config's ``Dataset`` if the caller has it already (``run_sweep`` loads
+    each dataset once and sends it along, so that workers need not import scikit-learn to
+    load it again); by default it is loaded here.
 
     A run whose loss becomes NaN or infinite is a result too (the lr was too large):
     its row has ``diverged=True`` and NaN losses and accuracy.
@@ -123,15 +127,14 @@ def train_run(config: RunConfig) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _train_run(config)
+        return _train_run(config, data if data is not None else _load(config.dataset, config.data_seed))
 
 
-def _train_run(config: RunConfig) -> dict[str, Any]:
+def _train_run(config: RunConfig, data) -> dict[str, Any]:
     from minigrad import nn
     from minigrad.data import DataLoader
     from minigrad.train import DivergenceError, evaluate, fit, make_optimizer
 
-    data = _load(config.dataset, config.data_seed)
     model = nn.MLP([data.n_features, *config.hidden, data.n_classes], seed=config.seed)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     loader = DataLoader(data.X_train, data.y_train, batch_size=config.batch_size, seed=config.seed)
@@ -172,15 +175,16 @@ def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "lok
         raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
     if backend == "loky" and scheduler is not None:
         raise ValueError(f"a scheduler address ({scheduler!r}) needs backend='dask'")
+    tasks = [(config, _load(config.dataset, config.data_seed)) for config in configs]
     if backend == "dask":
-        return _run_on_dask(configs, n_jobs, scheduler, timeout)
+        return _run_on_dask(tasks, n_jobs, scheduler, timeout)
     if n_jobs == 1:
-        return [train_run(config) for config in configs]
+        return [train_run(config, data) for config, data in tasks]
     from joblib import Parallel, delayed
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(train_run)(config) for config in configs)
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(train_run)(config, data) for config, data in tasks)
 
 
-def _run_on_dask(configs: list[RunConfig], n_jobs: int, scheduler: str | None, timeout: float):
+def _run_on_dask(tasks: list, n_jobs: int, scheduler: str | None, timeout: float):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as error:
@@ -190,7 +194,7 @@ def _run_on_dask(configs: list[RunConfig], n_jobs: int, scheduler: str | None, t
     cluster = None
     if scheduler is None:
         workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
         scheduler = cluster.scheduler_address
     try:
         try:
@@ -204,7 +208,7 @@ def _run_on_dask(configs: list[RunConfig], n_jobs: int, scheduler: str | None, t
             ) from None
         with client, parallel_config(backend="dask", client=client, wait_for_workers_timeout=timeout):
             try:
-                return Parallel(n_jobs=-1)(delayed(train_run)(config) for config in configs)
+                return Parallel(n_jobs=-1)(delayed(train_run)(config, data) for config, data in tasks)
             except TimeoutError:  # joblib's way to say that no worker joined in time
                 raise NoWorkersError(
                     f"the Dask scheduler at {scheduler!r} has no workers (none joined within {timeout:g} s); "

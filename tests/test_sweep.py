@@ -125,7 +125,7 @@ def test_two_workers_give_the_serial_results(small_grid, serial_rows):
 def test_the_dask_backend_on_a_local_cluster_gives_the_same_results(small_grid, serial_rows):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         rows = run_sweep(small_grid, backend="dask", scheduler=cluster.scheduler_address)
     assert reproducible(rows) == reproducible(serial_rows)
 
@@ -141,7 +141,7 @@ def test_an_unreachable_scheduler_fails_fast_and_says_where():
 
 def test_a_scheduler_without_workers_fails_fast_and_says_so(small_grid):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
         started = time.perf_counter()
         with pytest.raises(NoWorkersError, match="has no workers .none joined within 1 s.; start some with: "
                                                  f"dask worker {cluster.scheduler_address}"):
