@@ -9,7 +9,6 @@ sends the runs to a Dask cluster instead of local worker processes.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
