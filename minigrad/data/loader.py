@@ -19,9 +19,9 @@ class DataLoader:
     so the same seed gives the same order, epoch after epoch. ``drop_last=True`` skips the
     final batch when it is smaller than ``batch_size``.
 
-    >>> loader = DataLoader(np.zeros((10, 3)), np.arange(10), batch_size=4, drop_last=True)
-    >>> [xb.shape for xb, yb in loader]
-    [(4, 3), (4, 3)]
+        >>> loader = DataLoader(np.zeros((10, 3)), np.arange(10), batch_size=4, drop_last=True)
+        >>> [xb.shape for xb, yb in loader]
+        [(4, 3), (4, 3)]
     """
 
     def __init__(self, X: Any, y: Any, batch_size: int = 64, shuffle: bool = True,

@@ -17,12 +17,12 @@ copies of the step's intermediate values (the effective gradient, bias-corrected
 the denominator, the update actually added to ``param``): the lab records them; when it is
 None they cost nothing.
 
->>> import numpy as np
->>> x = np.array([9.0])                       # RMSProp on f(x) = x^2, the slides' numbers
->>> state = rmsprop_init(x)
->>> rmsprop(x, 2 * x, state, lr=0.1, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)
->>> round(float(x[0]), 4), state["step"], round(float(state["square_avg"][0]), 6)
-(8.6838, 1, 32.4)
+    >>> import numpy as np
+    >>> x = np.array([9.0])                       # RMSProp on f(x) = x^2, the slides' numbers
+    >>> state = rmsprop_init(x)
+    >>> rmsprop(x, 2 * x, state, lr=0.1, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)
+    >>> round(float(x[0]), 4), state["step"], round(float(state["square_avg"][0]), 6)
+    (8.6838, 1, 32.4)
 
 Hyperparameter names and defaults are torch.optim's. The arithmetic keeps to +, -, *, /, sqrt
 and max (correctly rounded in IEEE arithmetic), so an update gives the same bits whether it
