@@ -361,7 +361,7 @@ def run(sections=SECTIONS, quick: bool = False, threads: int | None = None,
     if "steps" in sections:
         report["steps"] = bench_steps(CONFIGS, rounds or (3 if quick else 30), quick, clock)
     if "epoch" in sections:
-        report["epoch"] = bench_epoch(rounds or (2 if quick else 15), clock=clock)
+        report["epoch"] = bench_epoch(rounds or (2 if quick else 30), clock=clock)
     if "optimizers" in sections:
         report["optimizers"] = bench_optimizers(rounds or (3 if quick else 20), quick, clock=clock)
     if "memory" in sections:
