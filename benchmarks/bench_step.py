@@ -23,7 +23,8 @@ PyTorch through ``torch.set_num_threads``. One thread by default because the two
 configurations are far too small to gain from threads in any library, and because OpenBLAS
 and PyTorch's OpenMP pool, both sized to every core, spin on the same cores when they live
 in one process: the interleaved timings then measure the contention, not the libraries.
-``--threads 2`` shows what the large configuration gains from a second core.
+``--threads 2 --no-torch`` shows what the large configuration gains from a second core
+(with torch loaded, its OpenMP threads spin against OpenBLAS's, and every figure suffers).
 """
 from __future__ import annotations
 
@@ -52,7 +53,13 @@ SECTIONS = ("steps", "epoch", "optimizers", "memory")
 OPTIMIZER_NAMES = ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam")
 
 
+USE_TORCH = True  # --no-torch turns it off
+
+
 def torch_or_none():
+    """PyTorch, unless it is not installed or ``--no-torch`` was given."""
+    if not USE_TORCH:
+        return None
     try:
         import torch
     except ImportError:
@@ -376,12 +383,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for NumPy's BLAS and for PyTorch, the same for all (default 1)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds per measurement")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave PyTorch out (with --threads above 1 its OpenMP pool competes with NumPy's BLAS)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall time (default), or process CPU time on a machine busy with other work")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
+    global USE_TORCH
+    USE_TORCH = not args.no_torch
     report = run(args.sections, quick=args.quick, threads=args.threads, rounds=args.rounds, clock=args.clock)
     if args.json:
         print(json.dumps(report, indent=2))
