@@ -139,19 +139,19 @@ def _needs_grad(value) -> bool:
     return getattr(value, "_requires_grad", False)
 
 
-def topological_order(root) -> list:
-    """Tensors of root's graph that need a gradient, each after every tensor it feeds.
+def post_order(root, include: Callable[[Any], bool] = _needs_grad) -> list:
+    """The tensors of root's graph for which ``include`` holds, each after all its inputs.
 
-    Iterative depth-first search; the reversed post-order lists the root first.
-    Raises RuntimeError on a node whose graph a previous backward already freed.
+    Iterative depth-first search with an explicit stack, so depth is not limited by Python's
+    recursion limit. Raises RuntimeError on a node whose graph an earlier backward freed.
     """
-    post_order = []
+    order = []
     visited = set()
     stack = [(root, False)]
     while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
-            post_order.append(tensor)
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
             continue
         if id(tensor) in visited:
             continue
@@ -162,15 +162,20 @@ def topological_order(root) -> list:
             continue
         if node.released:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time: the graph of "
-                f"'{node.primitive.name}' was freed by an earlier backward(). "
-                f"Pass retain_graph=True to the first backward() to keep it."
+                f"Trying to use the graph a second time: the graph below '{node.primitive.name}' was "
+                f"freed by backward(). Pass retain_graph=True to the first backward() to keep it."
             )
-        for parent in node.inputs:
-            if _needs_grad(parent) and id(parent) not in visited:
+        for parent in reversed(node.inputs):  # reversed: the first input is visited first
+            if include(parent) and id(parent) not in visited:
                 stack.append((parent, False))
-    post_order.reverse()
-    return post_order
+    return order
+
+
+def topological_order(root) -> list:
+    """Tensors of root's graph that need a gradient, root first, each before its inputs."""
+    order = post_order(root)
+    order.reverse()
+    return order
 
 
 TraceFn = Callable[[Any, int, np.ndarray, np.ndarray], None]

@@ -38,30 +38,7 @@ Names = dict[str, Tensor]
 
 def _graph_tensors(root: Tensor) -> list[Tensor]:
     """Every Tensor of root's graph (constants included), inputs before the ops that use them."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is None:
-            continue
-        if node.released:
-            raise RuntimeError(
-                f"the graph below this '{node.primitive.name}' was freed by backward(); draw it before "
-                f"backward, or call backward(retain_graph=True) (backprop_trace keeps it by default)"
-            )
-        for parent in reversed(node.inputs):
-            if isinstance(parent, Tensor) and id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+    return autograd.post_order(root, include=lambda value: isinstance(value, Tensor))
 
 
 def _name_tensors(order: list[Tensor], root: Tensor, names: Names | None) -> dict[int, str]:
