@@ -229,6 +229,8 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index):
+        """NumPy indexing: ints, slices, None, ..., integer arrays and boolean masks (also as
+        Tensors). Elements selected more than once accumulate their gradients."""
         return ops.getitem(self, index=_plain_index(index))
 
     # Comparisons give boolean tensors that carry no gradient.
@@ -252,15 +254,20 @@ class Tensor:
 
     # ---- methods ----------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False):
+        """Sum over ``axis`` (None: all; an int or tuple, negative counts from the end)."""
         return ops.sum(self, axis=_plain_axis(axis), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
+        """Mean over ``axis``, as ``sum``."""
         return ops.mean(self, axis=_plain_axis(axis), keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False):
+        """Maximum over ``axis``. Where several elements tie for the maximum, the gradient is
+        shared evenly among them (a choice: PyTorch's full reduction does the same)."""
         return ops.max(self, axis=_plain_axis(axis), keepdims=keepdims)
 
     def min(self, axis=None, keepdims: bool = False):
+        """Minimum over ``axis``; ties share the gradient evenly, as in ``max``."""
         return ops.min(self, axis=_plain_axis(axis), keepdims=keepdims)
 
     def exp(self):
@@ -285,9 +292,11 @@ class Tensor:
         return ops.sigmoid(self)
 
     def clip(self, min=None, max=None):
+        """Limit to [min, max] (either may be None); the gradient passes where min <= x <= max."""
         return ops.clip(self, low=min, high=max)
 
     def reshape(self, *shape):
+        """Same data, new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, -1))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.reshape(self, shape=shape)
@@ -296,6 +305,7 @@ class Tensor:
         return ops.reshape(self, shape=(-1,))
 
     def transpose(self, *axes):
+        """Permute the axes (all reversed when none are given), as ``np.transpose``."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return ops.transpose(self, axes=axes or None)
@@ -305,6 +315,7 @@ class Tensor:
         return ops.transpose(self, axes=None)
 
     def astype(self, dtype):
+        """A copy in another dtype; the gradient comes back in this tensor's dtype."""
         return ops.astype(self, dtype=np.dtype(dtype))
 
     def float(self):
