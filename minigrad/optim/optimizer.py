@@ -232,16 +232,41 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for group_chunks in self._chunks:
+            for chunk in group_chunks:
+                chunk.adopt_replaced_data()  # moves no value: safe even if a check below fails
+        self._check_grads()  # all of them before any update, so a bad one changes nothing
         for group, group_chunks in zip(self.param_groups, self._chunks):
             buffers = self._buffers(group)
             for chunk in group_chunks:
-                chunk.adopt_replaced_data()
                 chunk.ensure_buffers(buffers)
                 if chunk.flat:
                     self._step_flat_chunk(chunk, group, buffers)
                 else:
                     self._step_param(chunk, 0, chunk.params[0].grad, group, buffers)
         return loss
+
+    def _check_grads(self) -> None:
+        """Every gradient is None or a NumPy array of its parameter's shape and dtype."""
+        for number, group_chunks in enumerate(self._chunks):
+            position = {id(p): i for i, p in enumerate(self.param_groups[number]["params"])}
+            for chunk in group_chunks:
+                for param, shape in zip(chunk.params, chunk.shapes):
+                    grad = param.grad
+                    if grad is None:
+                        continue
+                    where = f"parameter {position[id(param)]} of group {number}"
+                    if not isinstance(grad, np.ndarray):
+                        raise TypeError(f"the gradient of {where} is a {type(grad).__name__}, not a NumPy array")
+                    if grad.shape != shape:
+                        raise ValueError(
+                            f"the gradient of {where} has shape {grad.shape} but the parameter has shape {shape}"
+                        )
+                    if grad.dtype != chunk.dtype:
+                        raise TypeError(
+                            f"the gradient of {where} has dtype {grad.dtype} but the parameter has "
+                            f"dtype {chunk.dtype}"
+                        )
 
     def _state_of(self, chunk: _Chunk, index: int, buffers: dict[str, float]) -> dict[str, Any]:
         """state[p], created on first use with every buffer at its start value."""
@@ -265,10 +290,6 @@ class Optimizer:
     def _step_param(self, chunk: _Chunk, index: int, grad, group: ParamGroup, buffers) -> None:
         if grad is None:
             return
-        if grad.shape != chunk.shapes[index]:
-            raise ValueError(
-                f"a gradient has shape {grad.shape} but its parameter has shape {chunk.shapes[index]}"
-            )
         state = self._state_of(chunk, index, buffers)
         self._update(chunk.data_views[index], grad, state, group, chunk.scratch_views[index])
 
@@ -286,10 +307,6 @@ class Optimizer:
             return
         for index, (param, grad, view) in enumerate(zip(params, grads, chunk.grad_views)):
             if grad is not view:
-                if grad.shape != view.shape:
-                    raise ValueError(
-                        f"a gradient has shape {grad.shape} but its parameter has shape {view.shape}"
-                    )
                 np.copyto(view, grad)
                 param.grad = view
             if states[index] is None or len(states[index]) != len(buffers) + 1:

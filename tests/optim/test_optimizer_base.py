@@ -303,3 +303,49 @@ def test_wrong_gradient_shape_is_named():
     params[2].grad = np.zeros(5)
     with pytest.raises(ValueError, match=r"\(5,\).*\(4,\)"):
         optimizer.step()
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_a_wrong_gradient_in_a_later_group_changes_nothing(flat):
+    params = make_params()
+    optimizer = optim.Momentum([{"params": params[:2]}, {"params": params[2:]}], lr=0.1, flat=flat)
+    set_grads(params, 0)
+    optimizer.step()
+    before = [p.data.copy() for p in params]
+    set_grads(params, 1)
+    params[2].grad = np.zeros(5)
+    with pytest.raises(ValueError, match=r"parameter 0 of group 1.*\(5,\).*\(4,\)"):
+        optimizer.step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert all(state["step"] == 1 for state in optimizer.state.values())
+
+
+def test_a_wrong_gradient_after_a_skipped_parameter_changes_nothing():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, 0, skip=(1,))
+    optimizer.step()  # parameter 1 has no state: the next step goes parameter by parameter
+    before = [p.data.copy() for p in params]
+    set_grads(params, 1)
+    params[2].grad = np.zeros(5)
+    with pytest.raises(ValueError, match=r"\(5,\).*\(4,\)"):
+        optimizer.step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+
+
+@pytest.mark.parametrize("flat", [True, False])
+@pytest.mark.parametrize("bad_grad, pattern", [
+    (np.zeros(4, np.float32), r"dtype float32.*dtype float64"),
+    (np.zeros(4, np.complex128), r"dtype complex128.*dtype float64"),
+    (mg.Tensor(np.zeros(4)), r"Tensor.*NumPy array"),
+])
+def test_a_gradient_of_the_wrong_type_or_dtype_is_named(flat, bad_grad, pattern):
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1, flat=flat)
+    set_grads(params, 0)
+    params[2].grad = bad_grad
+    before = [p.data.copy() for p in params]
+    with pytest.raises(TypeError, match=pattern):
+        optimizer.step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert optimizer.state == {}
