@@ -400,6 +400,11 @@ class Optimizer:
             checked = {"step": int(step)}
             for name in buffers:
                 value = np.asarray(saved_state[name])
+                if value.dtype.kind not in "biuf":
+                    raise TypeError(
+                        f"the state of parameter {index} has {name} of dtype {value.dtype}; "
+                        f"expected real numbers"
+                    )
                 if value.shape != param.shape:
                     raise ValueError(
                         f"the state of parameter {index} has {name} of shape {value.shape}, "

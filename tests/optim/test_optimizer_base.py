@@ -349,3 +349,22 @@ def test_a_gradient_of_the_wrong_type_or_dtype_is_named(flat, bad_grad, pattern)
         optimizer.step()
     assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
     assert optimizer.state == {}
+
+
+def test_a_state_dict_with_non_numeric_buffers_changes_nothing():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    good = optimizer.state_dict()
+    for bad in (np.array(["a", "b", "c", "d"]), np.ones(4, np.complex128)):
+        wrong = copy.deepcopy(good)
+        wrong["param_groups"][0]["lr"] = 123.0
+        wrong["state"][2]["exp_avg"] = bad
+        with pytest.raises(TypeError, match=rf"parameter 2 has exp_avg of dtype {bad.dtype}"):
+            optimizer.load_state_dict(wrong)
+        after = optimizer.state_dict()
+        assert after["param_groups"] == good["param_groups"]
+        for index in good["state"]:
+            np.testing.assert_array_equal(after["state"][index]["exp_avg"], good["state"][index]["exp_avg"])
+
