@@ -378,6 +378,12 @@ class Optimizer:
                     f"param group {number} of the state dict has {len(saved['params'])} parameters, "
                     f"this optimizer's has {len(group['params'])}"
                 )
+            lacking = sorted(name for name in self.defaults if name not in saved)
+            if lacking:
+                raise ValueError(
+                    f"param group {number} of the state dict lacks {lacking}: "
+                    f"was it saved by another kind of optimizer than {type(self).__name__}?"
+                )
             merged = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             merged["params"] = group["params"]
             self._validate(merged)

@@ -368,3 +368,11 @@ def test_a_state_dict_with_non_numeric_buffers_changes_nothing():
         for index in good["state"]:
             np.testing.assert_array_equal(after["state"][index]["exp_avg"], good["state"][index]["exp_avg"])
 
+
+def test_a_state_dict_of_another_optimizer_names_the_missing_hyperparameters():
+    params = make_params()
+    sgd = optim.SGD(params, lr=0.1, momentum=0.9)
+    adam = optim.Adam(make_params(1), lr=0.1)
+    with pytest.raises(ValueError, match=r"param group 0 of the state dict lacks \['amsgrad', 'betas'"):
+        adam.load_state_dict(sgd.state_dict())
+    assert adam.param_groups[0]["lr"] == 0.1 and "momentum" not in adam.param_groups[0]
