@@ -70,6 +70,8 @@ def test_divergence_is_reported_with_advice(capsys):
     (["train", "--optimizer", "lbfgs"], "adam"),
     (["compare", "--optimizers", "adam", "nadam"], "rmsprop"),
     (["train", "--lr", "-1"], "positive"),
+    (["train", "--seed", "-1"], "non-negative integer, got '-1'"),
+    (["compare", "--seed", "-1"], "non-negative integer, got '-1'"),
 ])
 def test_bad_names_exit_2_listing_the_choices(argv, choice, capsys):
     with pytest.raises(SystemExit) as stop:

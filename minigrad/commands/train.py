@@ -49,7 +49,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=64, help="mini-batch size (default: 64)")
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=[128, 128], metavar="N",
                         help="hidden layer sizes (default: 128 128)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the shuffling")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the split, the weights and the shuffling")
 
 
 def positive_int(text: str) -> int:
@@ -59,6 +59,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r} (at most 2**32 - 1)")
     return value
 
 

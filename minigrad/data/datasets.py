@@ -96,6 +96,7 @@ def load_dataset(name: str | tuple, test_size: float = 0.25, seed: int = 0,
     only. Raises ValueError for an unknown name, mismatched lengths, non-finite features,
     or a class too small to appear in both parts.
     """
+    _check_seed(seed)
     if isinstance(name, str):
         if name not in DATASETS:
             raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
@@ -149,6 +150,15 @@ def validate_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
             f"remove or impute them before training"
         )
     return features, labels
+
+
+def _check_seed(seed: Any) -> None:
+    # The seed reaches scikit-learn's split and NumPy's Generator, which both take only
+    # integers in [0, 2**32); refusing others here names the seed instead of a library's
+    # internal parameter.
+    is_integer = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if not is_integer or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
 
 
 def _stratified_split(X, y, classes, test_size, seed):

@@ -84,6 +84,12 @@ def test_a_class_with_one_sample_cannot_be_stratified():
         load_dataset((X, y))
 
 
+@pytest.mark.parametrize("seed", [-1, 2.5, 2**32])
+def test_bad_seed_is_rejected_naming_it(seed):
+    with pytest.raises(ValueError, match=f"seed must be an integer in \\[0, 2\\*\\*32\\), got {seed!r}"):
+        load_dataset("iris", seed=seed)
+
+
 def test_bad_test_size_is_rejected():
     with pytest.raises(ValueError, match="1.5"):
         load_dataset("iris", test_size=1.5)
