@@ -389,6 +389,8 @@ class Optimizer:
             self._validate(merged)
             new_groups.append({k: v for k, v in merged.items() if k != "params"})
             for index, param in zip(saved["params"], group["params"]):
+                if index in param_of_index:
+                    raise ValueError(f"the state dict's param groups list parameter index {index!r} more than once")
                 param_of_index[index] = param
                 group_of_param[id(param)] = merged
         new_states: dict[int, dict[str, Any]] = {}

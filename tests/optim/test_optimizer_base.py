@@ -376,3 +376,19 @@ def test_a_state_dict_of_another_optimizer_names_the_missing_hyperparameters():
     with pytest.raises(ValueError, match=r"param group 0 of the state dict lacks \['amsgrad', 'betas'"):
         adam.load_state_dict(sgd.state_dict())
     assert adam.param_groups[0]["lr"] == 0.1 and "momentum" not in adam.param_groups[0]
+
+
+def test_a_state_dict_listing_a_parameter_index_twice_is_refused():
+    params = make_params(shapes=((3,), (3,)))
+    optimizer = optim.Momentum(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["params"] = [1, 1]
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match=r"parameter index 1 more than once"):
+        optimizer.load_state_dict(saved)
+    after = optimizer.state_dict()
+    for index in before["state"]:
+        np.testing.assert_array_equal(after["state"][index]["momentum_buffer"],
+                                      before["state"][index]["momentum_buffer"])
