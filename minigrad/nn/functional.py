@@ -139,9 +139,9 @@ def _reduce(per_sample: np.ndarray, reduction: str) -> np.ndarray:
 
 def _spread_upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     """d(reduced)/d(per-sample loss) times g, shaped to broadcast against per-sample terms."""
-    if reduction == "mean":
+    if reduction == "mean" and n:
         return g / n
-    return g
+    return g  # also for an empty batch, whose gradient is empty whatever g is (no 1/0 warning)
 
 
 def _check_reduction(reduction: str) -> None:

@@ -347,3 +347,28 @@ def test_labels_may_be_tensors_lists_or_any_integer_dtype():
     for labels_ in (mg.Tensor([3, 0, 2]), [3, 0, 2], np.array([3, 0, 2], dtype=np.uint8),
                     np.array([[3], [0], [2]], dtype=np.int32)[:, 0]):
         assert F.cross_entropy(mg.Tensor(z), labels_).item() == pytest.approx(expected, rel=1e-12)
+
+
+
+EMPTY_BATCH_LOSSES = {
+    "cross_entropy": lambda x, reduction: F.cross_entropy(x, np.zeros(0, np.int64), reduction=reduction),
+    "cross_entropy_probs": lambda x, reduction: F.cross_entropy(x, np.zeros((0, 3)), reduction=reduction),
+    "nll_loss": lambda x, reduction: F.nll_loss(x, np.zeros(0, np.int64), reduction=reduction),
+    "bce_with_logits": lambda x, reduction: F.binary_cross_entropy_with_logits(x, np.zeros((0, 3)),
+                                                                              reduction=reduction),
+}
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction, expected", [("mean", np.nan), ("sum", 0.0), ("none", None)])
+@pytest.mark.parametrize("name", EMPTY_BATCH_LOSSES)
+def test_an_empty_batch_gives_torchs_loss_and_an_empty_gradient_without_warnings(name, reduction, expected):
+    x = mg.Tensor(np.zeros((0, 3)), requires_grad=True)
+    out = EMPTY_BATCH_LOSSES[name](x, reduction)
+    if expected is None:
+        assert out.shape[0] == 0
+        out.sum().backward()
+    else:
+        np.testing.assert_equal(out.data, expected)  # torch: nan for the mean of nothing, 0 for the sum
+        out.backward()
+    assert x.grad.shape == (0, 3)
