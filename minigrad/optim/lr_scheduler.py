@@ -78,6 +78,11 @@ def _check_positive_int(name: str, value: Any) -> None:
         raise ValueError(f"Invalid {name}: {value!r} (must be an integer > 0)")
 
 
+def _check_nonnegative_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"Invalid {name}: {value!r} (must be an integer >= 0)")
+
+
 class LRScheduler:
     """Base: ``step()`` advances ``last_epoch`` and writes ``lr_at(last_epoch)`` into the groups.
 
@@ -266,10 +271,16 @@ class ReduceLROnPlateau:
         check_number("factor", factor)
         if not 0 <= factor < 1:
             raise ValueError(f"Invalid factor: {factor!r} (must be in [0, 1))")
+        _check_nonnegative_int("patience", patience)
+        _check_nonnegative_int("cooldown", cooldown)
+        check_nonnegative("threshold", threshold)
+        check_nonnegative("eps", eps)
         groups = len(optimizer.param_groups)
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
         if len(min_lrs) != groups:
             raise ValueError(f"ReduceLROnPlateau got {len(min_lrs)} min_lr values for {groups} param groups")
+        for value in min_lrs:
+            check_nonnegative("min_lr", value)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown

@@ -116,6 +116,12 @@ def test_state_dict_resumes_the_schedule():
     (lambda o: sched.ExponentialDecayLR(o, decay_rate=0.5, decay_steps=0), r"decay_steps: 0"),
     (lambda o: sched.ReduceLROnPlateau(o, mode="up"), r"'up'"),
     (lambda o: sched.ReduceLROnPlateau(o, factor=1.5), r"factor: 1\.5"),
+    (lambda o: sched.ReduceLROnPlateau(o, patience=-1), r"patience: -1"),
+    (lambda o: sched.ReduceLROnPlateau(o, patience=2.5), r"patience: 2\.5"),
+    (lambda o: sched.ReduceLROnPlateau(o, cooldown=-2), r"cooldown: -2"),
+    (lambda o: sched.ReduceLROnPlateau(o, threshold=-0.1), r"threshold: -0\.1"),
+    (lambda o: sched.ReduceLROnPlateau(o, eps=-1e-8), r"eps: -1e-08"),
+    (lambda o: sched.ReduceLROnPlateau(o, min_lr=[0.0, -0.5]), r"min_lr: -0\.5"),
     (lambda o: sched.LambdaLR(o, [lambda s: 1.0]), r"1 functions for 2 param groups"),
 ])
 def test_bad_scheduler_arguments_are_named(make, pattern):
