@@ -81,6 +81,17 @@ def test_bad_names_exit_2_listing_the_choices(argv, choice, capsys):
     assert choice in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", [["train", "--optimizer", "adam"], ["compare", "--optimizers", "sgd", "adam"]])
+def test_an_unsupported_plot_format_is_refused_before_training(command, tmp_path, capsys):
+    plot = tmp_path / "curves.txt"
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--dataset", "iris", "--epochs", "2", "--plot", str(plot)])
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    assert "argument --plot" in captured.err and "'.txt'" in captured.err and "png" in captured.err
+    assert "Traceback" not in captured.err and captured.out == "" and not plot.exists()
+
+
 def test_compare_table_json_and_figure(tmp_path, capsys):
     plot = tmp_path / "compare.png"
     argv = ["compare", "--dataset", "moons", "--optimizers", "sgd", "adam", "--epochs", "4",

@@ -201,6 +201,24 @@ def test_sweep_command_errors(capsys, arguments, code, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option, name, message", [
+    ("--out", "missing/runs.csv", "directory 'PARENT' does not exist"),
+    ("--plot", "missing/lr.png", "directory 'PARENT' does not exist"),
+    ("--plot", "lr.txt", "'.txt'"),
+])
+def test_sweep_command_checks_its_outputs_before_running(tmp_path, capsys, option, name, message):
+    path = tmp_path / name
+    try:
+        code = cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "--lrs", "0.1", "--epochs", "1",
+                         option, str(path)])
+    except SystemExit as stop:  # argparse's own refusal of an option's value
+        code = stop.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert message.replace("PARENT", str(path.parent)) in captured.err
+    assert captured.out == "" and not path.exists()  # refused before any run, nothing written
+
+
 def test_sweep_command_with_an_unreachable_scheduler(capsys):
     pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{free_port()}"

@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from minigrad.commands.train import OPTIMIZER_NAMES, Experiment, add_dataset_arguments, positive_float
+from minigrad.commands.train import OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float
 from minigrad.train import DEFAULT_LR, OPTIMIZERS, DivergenceError, History, evaluate, fit, make_optimizer, single_threaded_blas
 
 
@@ -23,7 +23,8 @@ def register(subparsers) -> None:
                         metavar="NAME", help=f"optimizers to compare, from: {' '.join(OPTIMIZERS)} (default: all)")
     parser.add_argument("--lr", type=positive_float, nargs="+", default=None, metavar="LR",
                         help="one learning rate for all, or one per optimizer (default: each optimizer's own)")
-    parser.add_argument("--plot", metavar="PATH", help="save every optimizer's curves to this image file")
+    parser.add_argument("--plot", metavar="PATH", type=image_path,
+                        help="save every optimizer's curves to this image file")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 
-from minigrad.commands.train import positive_float, positive_int
+from minigrad.commands.train import image_path, positive_float, positive_int
 from minigrad.data import DATASETS
 from minigrad.train import OPTIMIZERS
 
@@ -48,7 +49,8 @@ def register(subparsers) -> None:
     parser.add_argument("--timeout", type=positive_float, default=5.0,
                         help="seconds to wait for the Dask scheduler before giving up (default: 5)")
     parser.add_argument("--out", metavar="PATH", help="write one CSV row per run to this file")
-    parser.add_argument("--plot", metavar="PATH", help="save accuracy against learning rate to this image file")
+    parser.add_argument("--plot", metavar="PATH", type=image_path,
+                        help="save accuracy against learning rate to this image file")
     parser.add_argument("--json", action="store_true", help="print every run as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true", help="print only the table (and the JSON)")
     parser.set_defaults(func=run)
@@ -64,6 +66,11 @@ def run(args) -> int:
                        batch_size=args.batch_size, hidden=args.hidden, data_seed=args.data_seed)
     except ValueError as error:
         return _fail(str(error), code=2)
+    for path in (args.out, args.plot):
+        # Checked before the runs: a sweep can take hours, and its results must have a place to go.
+        directory = os.path.dirname(path) if path else ""
+        if directory and not os.path.isdir(directory):
+            return _fail(f"cannot write {path!r}: directory {directory!r} does not exist", code=2)
     if not args.quiet:
         where = args.scheduler or ("a local Dask cluster" if args.backend == "dask" else "this machine")
         print(f"{len(configs)} runs on {args.dataset} ({configs[0].epochs} epochs each), "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ def register(subparsers) -> None:
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default per optimizer: "
                              + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
-    parser.add_argument("--plot", metavar="PATH", help="save loss and accuracy curves to this image file")
+    parser.add_argument("--plot", metavar="PATH", type=image_path,
+                        help="save loss and accuracy curves to this image file")
     parser.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint (.npz) after every epoch")
     parser.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
@@ -70,6 +72,20 @@ def non_negative_int(text: str) -> int:
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r} (at most 2**32 - 1)")
     return value
+
+
+def image_path(text: str) -> str:
+    """An image file name whose extension matplotlib can write, checked before any training."""
+    suffix = os.path.splitext(text)[1].lower()
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:  # the plot itself will say that matplotlib is needed
+        return text
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix[1:] not in formats:
+        raise argparse.ArgumentTypeError(
+            f"cannot save an image as {suffix!r} ({text!r}); use one of: {', '.join(sorted(formats))}")
+    return text
 
 
 def positive_float(text: str) -> float:
