@@ -223,7 +223,11 @@ class Module:
             if key not in state:
                 continue
             value = state[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            try:
+                value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except (ValueError, TypeError) as error:
+                problems.append(f"{key!r}: a {type(state[key]).__name__} that is not an array ({error})")
+                continue
             if value.shape != param.data.shape:
                 problems.append(f"{key!r}: shape {value.shape} in the state, {param.data.shape} in the model")
             elif value.dtype != param.data.dtype:

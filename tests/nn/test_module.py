@@ -172,6 +172,16 @@ def test_wrong_dtype_is_refused():
     _assert_unchanged(model, before)
 
 
+
+def test_a_value_that_is_not_an_array_names_its_key():
+    model = nn.MLP([2, 2], seed=0)
+    before = _snapshot(model)
+    state = nn.MLP([2, 2], seed=1).state_dict()
+    state["0.weight"] = [[1.0, 2.0], [3.0]]  # ragged: no array at all
+    with pytest.raises(nn.StateDictError, match=r"'0.weight': .*not an array"):
+        model.load_state_dict(state)
+    _assert_unchanged(model, before)
+
 def test_missing_and_unexpected_keys_are_listed():
     model = nn.MLP([3, 4, 2], seed=0)
     before = _snapshot(model)
