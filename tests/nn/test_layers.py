@@ -99,6 +99,13 @@ def test_dropout_is_identity_in_eval_and_gradient_follows_mask():
         nn.Dropout(1.5)
 
 
+
+@pytest.mark.parametrize("make", [lambda p: nn.Dropout(p), lambda p: nn.MLP([2, 3, 1], dropout=p)])
+@pytest.mark.parametrize("p", ["0.5", True, None])
+def test_dropout_probability_that_is_not_a_number_is_named(make, p):
+    with pytest.raises(TypeError, match=rf"dropout probability must be a real number, got {p!r}"):
+        make(p)
+
 def test_dropout_keeps_float32():
     out = nn.Dropout(0.2, seed=0)(rows(4, 4, dtype=np.float32))
     assert out.dtype == np.float32
