@@ -70,8 +70,8 @@ class Adam(Optimizer):
         check_nonnegative("weight_decay", group["weight_decay"])
         for flag in ("amsgrad", "maximize", "decoupled_weight_decay", "eps_inside_sqrt", "eps_hat"):
             check_flag(flag, group[flag])
-        F.normalize_bias_correction(group["bias_correction"])
-        if group["eps_hat"] and (group["eps_inside_sqrt"] or group["bias_correction"] is not True):
+        corrects_both = F.normalize_bias_correction(group["bias_correction"]) == (True, True)
+        if group["eps_hat"] and (group["eps_inside_sqrt"] or not corrects_both):
             raise ValueError(
                 "eps_hat=True (Keras' Adam) already fixes where eps goes and corrects both moments; "
                 f"it cannot be combined with eps_inside_sqrt={group['eps_inside_sqrt']!r}, "

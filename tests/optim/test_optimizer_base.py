@@ -392,3 +392,17 @@ def test_a_state_dict_listing_a_parameter_index_twice_is_refused():
     for index in before["state"]:
         np.testing.assert_array_equal(after["state"][index]["momentum_buffer"],
                                       before["state"][index]["momentum_buffer"])
+
+
+def test_eps_hat_accepts_every_spelling_of_full_bias_correction():
+    steps = []
+    for spelling in (True, "both"):
+        params = make_params()
+        optimizer = optim.Adam(params, lr=0.1, eps_hat=True, bias_correction=spelling)
+        set_grads(params, 0)
+        optimizer.step()
+        steps.append([p.data.copy() for p in params])
+    for a, b in zip(*steps):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"eps_hat.*bias_correction='first'"):
+        optim.Adam(make_params(), eps_hat=True, bias_correction="first")
