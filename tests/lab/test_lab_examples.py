@@ -28,6 +28,18 @@ def test_optimizer_lab_example(tmp_path):
     assert all((tmp_path / name).stat().st_size > 10_000 for name in names)
 
 
+def test_the_fast_mode_never_overwrites_the_docs_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    docs_figure = ROOT / "docs" / "figures" / "lab_square.png"
+    before = docs_figure.read_bytes()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "optimizer_lab.py"), "--fast"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert docs_figure.read_bytes() == before
+    assert (tmp_path / "lab_figures" / "lab_square.png").stat().st_size > 10_000
+
+
 def test_backprop_trace_example(tmp_path):
     output = run_example("backprop_trace.py", tmp_path)
     assert "backward() agrees on every leaf" in output
