@@ -73,6 +73,16 @@ def linear_lr(base_lr: float, step: int, start_factor: float = 1 / 3, end_factor
 
 # ---- schedulers ----------------------------------------------------------------------------
 
+def _check_group_count(scheduler, per_group: list) -> None:
+    """A saved scheduler state must hold one value per param group of this scheduler's optimizer."""
+    groups = len(scheduler.optimizer.param_groups)
+    if len(per_group) != groups:
+        raise ValueError(
+            f"this {type(scheduler).__name__} state dict is for {len(per_group)} param groups, "
+            f"the optimizer has {groups}"
+        )
+
+
 def _check_positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"Invalid {name}: {value!r} (must be an integer > 0)")
@@ -131,6 +141,7 @@ class LRScheduler:
             raise ValueError(
                 f"this {type(self).__name__} state dict has keys {sorted(state_dict)}, expected {sorted(expected)}"
             )
+        _check_group_count(self, state_dict["base_lrs"])
         self.__dict__.update({key: (list(v) if isinstance(v, list) else v) for key, v in state_dict.items()})
 
 
@@ -334,4 +345,5 @@ class ReduceLROnPlateau:
             raise ValueError(
                 f"this ReduceLROnPlateau state dict has keys {sorted(state_dict)}, expected {sorted(expected)}"
             )
+        _check_group_count(self, state_dict["min_lrs"])
         self.__dict__.update(state_dict)

@@ -108,6 +108,20 @@ def test_state_dict_resumes_the_schedule():
         fresh_scheduler.load_state_dict({"last_epoch": 3})
 
 
+
+@pytest.mark.parametrize("make", [
+    lambda o: sched.StepLR(o, step_size=3),
+    lambda o: sched.ReduceLROnPlateau(o),
+])
+def test_a_scheduler_state_for_another_number_of_groups_is_refused(make):
+    one_group = optim.SGD([mg.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    saved = make(one_group).state_dict()
+    scheduler = make(two_group_optimizer())
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=r"1 param groups?.* 2"):
+        scheduler.load_state_dict(saved)
+    assert scheduler.state_dict() == before
+
 @pytest.mark.parametrize("make, pattern", [
     (lambda o: sched.StepLR(o, step_size=0), r"step_size: 0"),
     (lambda o: sched.StepLR(o, step_size=2, gamma=-1.0), r"gamma: -1\.0"),
