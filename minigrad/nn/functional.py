@@ -328,14 +328,9 @@ def _bce_upstream(g, x, reduction):
     return _spread_upstream(g, reduction, x.size)
 
 
-def _stable_sigmoid(x):
-    e = np.exp(-np.abs(x))  # never overflows
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
 _bce_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_logits_forward,
-    lambda g, out, x, y, reduction: (_stable_sigmoid(x) - y) * _bce_upstream(g, x, reduction),
+    lambda g, out, x, y, reduction: (ops._sigmoid(x) - y) * _bce_upstream(g, x, reduction),
     lambda g, out, x, y, reduction: -x * _bce_upstream(g, x, reduction),
 )
 
