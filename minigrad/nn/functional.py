@@ -80,9 +80,19 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     return _leaky_relu(x, negative_slope=negative_slope)
 
 
+def _dropout_probability(p) -> float:
+    """A dropout probability: a real number in [0, 1] (a bool or a string is a mistake)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout probability must be a real number, got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    return float(p)
+
+
 def dropout(x, p: float, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p); identity when
     not training or ``p == 0``. The mask comes from ``rng`` (seeded by the caller)."""
+    p = _dropout_probability(p)
     if not training or p == 0:
         return x
     if rng is None:

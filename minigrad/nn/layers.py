@@ -34,15 +34,6 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
-def _probability(p) -> float:
-    """A dropout probability: a real number in [0, 1] (a bool or a string is a mistake)."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"dropout probability must be a real number, got {p!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    return float(p)
-
-
 class Linear(Module):
     """``y = x @ weight.T + bias``, with ``weight`` of shape (out_features, in_features).
 
@@ -126,7 +117,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, seed: int | None = None, rng: np.random.Generator | None = None):
         super().__init__()
-        self.p = _probability(p)
+        self.p = F._dropout_probability(p)
         self.rng = make_rng(seed, rng)
 
     def forward(self, x) -> Tensor:
@@ -162,7 +153,7 @@ class MLP(Sequential):
             _positive_int(size, f"sizes[{position}]")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        dropout = _probability(dropout)
+        dropout = F._dropout_probability(dropout)
         generator = make_rng(seed, rng)
         layers: list[Module] = []
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

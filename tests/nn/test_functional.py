@@ -372,3 +372,14 @@ def test_an_empty_batch_gives_torchs_loss_and_an_empty_gradient_without_warnings
         np.testing.assert_equal(out.data, expected)  # torch: nan for the mean of nothing, 0 for the sum
         out.backward()
     assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("p, error, pattern", [
+    (1.5, ValueError, r"in \[0, 1\], got 1\.5"),
+    (-0.1, ValueError, r"in \[0, 1\], got -0\.1"),
+    (True, TypeError, r"real number, got True"),
+])
+def test_functional_dropout_checks_its_probability_like_the_layer(p, error, pattern):
+    x = mg.Tensor(np.ones((2, 3)))
+    with pytest.raises(error, match=pattern):
+        F.dropout(x, p, training=True, rng=np.random.default_rng(0))
