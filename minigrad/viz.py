@@ -24,7 +24,10 @@ def _save(figure, path: str | os.PathLike) -> str:
     directory = os.path.dirname(os.fspath(path))
     if directory:
         os.makedirs(directory, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    # Without an extension matplotlib would write PATH.png and the caller would report PATH:
+    # the format is named explicitly so the file is exactly where it was asked for.
+    extension = os.path.splitext(os.fspath(path))[1].lstrip(".")
+    figure.savefig(path, dpi=120, format=extension or "png")
     return os.fspath(path)
 
 

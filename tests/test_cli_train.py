@@ -92,6 +92,15 @@ def test_an_unsupported_plot_format_is_refused_before_training(command, tmp_path
     assert "Traceback" not in captured.err and captured.out == "" and not plot.exists()
 
 
+@pytest.mark.parametrize("command", [["train", "--optimizer", "adam"], ["compare", "--optimizers", "sgd", "adam"]])
+def test_a_plot_name_without_extension_is_a_png_at_exactly_that_path(command, tmp_path, capsys):
+    plot = tmp_path / "curves"
+    assert main([*command, "--dataset", "iris", "--epochs", "2", "--plot", str(plot)]) == 0
+    assert f"saved to {plot}" in capsys.readouterr().out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves"]
+
+
 def test_compare_table_json_and_figure(tmp_path, capsys):
     plot = tmp_path / "compare.png"
     argv = ["compare", "--dataset", "moons", "--optimizers", "sgd", "adam", "--epochs", "4",

@@ -225,7 +225,9 @@ def _save(figure, path: str | os.PathLike, dpi: int = 110) -> str:
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".plot-", suffix=suffix)
     os.close(handle)
     try:
-        figure.savefig(temporary, dpi=dpi)
+        # The format is named: from an extension-less temporary name matplotlib would write
+        # TEMPORARY.png beside it, and an empty file would be renamed into place.
+        figure.savefig(temporary, dpi=dpi, format=suffix.lstrip(".") or "png")
         os.chmod(temporary, 0o644)  # mkstemp made it private; a figure is for sharing
         os.replace(temporary, path)
     except BaseException:

@@ -31,6 +31,16 @@ def test_compare_writes_a_png_with_every_optimizer_in_its_colour(tmp_path, capsy
         assert pixels_near(image, "#ffd700") > 50  # the gold star on the minimum
 
 
+def test_a_file_name_without_extension_gets_a_png_at_exactly_that_path(tmp_path, capsys):
+    out = tmp_path / "bowl_figure"
+    assert main(["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "--steps", "5",
+                 "--out", str(out)]) == 0
+    assert f"saved {out}" in capsys.readouterr().out
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["bowl_figure"]  # nothing else, no temporary left
+
+
 def test_compare_writes_an_animated_gif(tmp_path, capsys):
     out = tmp_path / "bowl.gif"
     assert main(["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "adam", "--steps", "12",
