@@ -61,6 +61,11 @@ class SGD(Optimizer):
             )
         if group["ema"] and group["momentum"] <= 0:
             raise ValueError(f"ema=True (the slides' EMA momentum) requires momentum > 0, got {group['momentum']!r}")
+        if group["ema"] and group["dampening"] != 0:
+            raise ValueError(
+                f"ema=True already weights the gradient by (1 - momentum); it ignores dampening, so "
+                f"dampening must stay 0, got dampening={group['dampening']!r}"
+            )
 
     def _buffers(self, group) -> dict[str, float]:
         return F.sgd_buffers(group["momentum"])

@@ -258,6 +258,7 @@ def test_a_state_dict_that_does_not_fit_changes_nothing():
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, r"Nesterov.*momentum=0"),
     (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError, r"dampening=0\.1"),
     (lambda p: optim.SGD(p, lr=0.1, ema=True), ValueError, r"ema"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, ema=True, dampening=0.5), ValueError, r"ema.*dampening=0\.5"),
     (lambda p: optim.Adam(p, betas=(1.0, 0.999)), ValueError, r"beta1.*1\.0"),
     (lambda p: optim.Adam(p, betas=(0.9, -0.1)), ValueError, r"beta2.*-0\.1"),
     (lambda p: optim.Adam(p, eps=-1e-8), ValueError, r"eps: -1e-08"),
