@@ -48,6 +48,23 @@ def test_train_plot_checkpoint_and_resume(tmp_path, capsys):
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_resumed_run_reports_the_lr_it_really_used(tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    common = ["train", "--dataset", "iris", "--optimizer", "adam", "--hidden", "8", "--quiet", "--json"]
+    assert main(common + ["--epochs", "2", "--checkpoint", str(checkpoint)]) == 0
+    capsys.readouterr()
+    assert main(common + ["--epochs", "4", "--resume", str(checkpoint)]) == 0
+    plain = last_json_line(capsys.readouterr().out)
+    assert main(common + ["--epochs", "4", "--resume", str(checkpoint), "--lr", "0.5"]) == 0
+    captured = capsys.readouterr()
+    asked = last_json_line(captured.out)
+    # The checkpoint's optimizer state, lr included, continues the run: --lr cannot change it,
+    # so the report must not claim it did, and the user is told.
+    assert asked == {**plain, "seconds": asked["seconds"], "seconds_per_epoch": asked["seconds_per_epoch"]}
+    assert asked["lr"] == 0.001
+    assert "--lr 0.5" in captured.err and "lr=0.001" in captured.err
+
+
 def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["train", "--dataset", "iris", "--resume", str(tmp_path / "missing.npz"), "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -135,7 +135,8 @@ def run(args) -> int:
     lr = optimizer.param_groups[0]["lr"]
     loud = not args.quiet
     if loud:
-        print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]} lr={lr:g}")
+        where = f", resumed from {args.resume}" if args.resume else f" lr={lr:g}"
+        print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]}{where}")
     data = experiment.data
     started = time.perf_counter()
     try:
@@ -147,6 +148,12 @@ def run(args) -> int:
         print(f"minigrad train: error: {error}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - started
+    if args.resume:
+        # The checkpoint's optimizer state, lr included, is what continues the run.
+        lr = optimizer.param_groups[0]["lr"]
+        if args.lr is not None and args.lr != lr:
+            print(f"minigrad train: note: --lr {args.lr:g} was not used: the run resumed from {args.resume} "
+                  f"continues with its own optimizer state (lr={lr:g})", file=sys.stderr)
     test = evaluate(model, data.X_test, data.y_test)
     result = summary(args.dataset, args.optimizer, lr, experiment, history, test, seconds)
     if loud or not args.json:
