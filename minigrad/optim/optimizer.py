@@ -160,23 +160,37 @@ class Optimizer:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
+        # Every group is checked before any parameter's data moves into a flat buffer.
+        checked: list[ParamGroup] = []
         for group in groups:
-            self.add_param_group(group)
+            checked.append(self._checked_group(group, checked))
+        for group in checked:
+            self._register(group)
 
     # ---- groups ------------------------------------------------------------------------
     def add_param_group(self, param_group: ParamGroup) -> None:
         """Add a group of parameters, its missing hyperparameters taken from ``defaults``."""
+        self._register(self._checked_group(param_group, []))
+
+    def _register(self, group: ParamGroup) -> None:
+        self.param_groups.append(group)
+        self._chunks.append(self._make_chunks(group["params"]))
+
+    def _checked_group(self, param_group: ParamGroup, pending: list[ParamGroup]) -> ParamGroup:
+        """The group filled from ``defaults`` and validated; ``pending`` are groups checked but
+        not yet registered (a parameter may not be in two groups)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError(f"a param group needs a 'params' entry, got keys {sorted(param_group)}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        number = len(self.param_groups) + len(pending)
         if not params:
-            raise ValueError(f"param group {len(self.param_groups)} has an empty parameter list")
-        seen = {id(p) for group in self.param_groups for p in group["params"]}
+            raise ValueError(f"param group {number} has an empty parameter list")
+        seen = {id(p) for group in (*self.param_groups, *pending) for p in group["params"]}
         for index, param in enumerate(params):
-            where = f"parameter {index} of group {len(self.param_groups)}"
+            where = f"parameter {index} of group {number}"
             if not isinstance(param, Tensor):
                 raise TypeError(f"{where} is a {type(param).__name__}, not a Tensor: {param!r:.60}")
             if param.data.dtype.kind != "f":
@@ -187,8 +201,7 @@ class Optimizer:
         group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
         group["params"] = params
         self._validate(group)
-        self.param_groups.append(group)
-        self._chunks.append(self._make_chunks(params))
+        return group
 
     def _make_chunks(self, params: list[Tensor]) -> list[_Chunk]:
         if not self.flat:

@@ -407,3 +407,13 @@ def test_eps_hat_accepts_every_spelling_of_full_bias_correction():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match=r"eps_hat.*bias_correction='first'"):
         optim.Adam(make_params(), eps_hat=True, bias_correction="first")
+
+
+def test_a_bad_later_group_leaves_the_earlier_groups_parameters_untouched():
+    params = make_params()
+    with pytest.raises(ValueError, match=r"lr: -1\.0"):
+        optim.SGD([{"params": params[:2]}, {"params": params[2:], "lr": -1.0}], lr=0.1)
+    assert all(p.data.base is None for p in params)
+    with pytest.raises(ValueError, match=r"more than once"):
+        optim.SGD([{"params": params[:2]}, {"params": params[1:]}], lr=0.1)
+    assert all(p.data.base is None for p in params)
