@@ -262,13 +262,14 @@ class Optimizer:
     def _check_grads(self) -> None:
         """Every gradient is None or a NumPy array of its parameter's shape and dtype."""
         for number, group_chunks in enumerate(self._chunks):
-            position = {id(p): i for i, p in enumerate(self.param_groups[number]["params"])}
             for chunk in group_chunks:
                 for param, shape in zip(chunk.params, chunk.shapes):
                     grad = param.grad
-                    if grad is None:
+                    if grad is None or (type(grad) is np.ndarray and grad.shape == shape
+                                        and grad.dtype == chunk.dtype):
                         continue
-                    where = f"parameter {position[id(param)]} of group {number}"
+                    index = next(i for i, p in enumerate(self.param_groups[number]["params"]) if p is param)
+                    where = f"parameter {index} of group {number}"
                     if not isinstance(grad, np.ndarray):
                         raise TypeError(f"the gradient of {where} is a {type(grad).__name__}, not a NumPy array")
                     if grad.shape != shape:
