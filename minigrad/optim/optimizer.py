@@ -12,6 +12,8 @@ it, values unchanged), and so do their gradients, state buffers and scratch spac
 is then a handful of NumPy calls for the whole model, with no allocation. Gradients that
 backward or the user stored elsewhere (``p.grad = array``) are copied into the buffer, and
 ``p.grad`` then refers to its view; a ``p.data`` replaced by the user is copied back in.
+``step()`` checks every gradient (a NumPy array of its parameter's shape and dtype, as
+PyTorch requires) before it changes anything.
 """
 from __future__ import annotations
 
