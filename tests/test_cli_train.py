@@ -65,6 +65,18 @@ def test_a_resumed_run_reports_the_lr_it_really_used(tmp_path, capsys):
     assert "--lr 0.5" in captured.err and "lr=0.001" in captured.err
 
 
+def test_resuming_a_run_already_past_epochs_says_nothing_was_trained(tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    common = ["train", "--dataset", "iris", "--hidden", "8", "--quiet", "--json"]
+    assert main(common + ["--epochs", "3", "--checkpoint", str(checkpoint)]) == 0
+    trained = last_json_line(capsys.readouterr().out)
+    assert main(common + ["--epochs", "2", "--resume", str(checkpoint)]) == 0
+    captured = capsys.readouterr()
+    assert last_json_line(captured.out)["epochs"] == 3
+    assert last_json_line(captured.out)["test_accuracy"] == trained["test_accuracy"]
+    assert "already trained for 3 epochs" in captured.err and "--epochs 2" in captured.err
+
+
 def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["train", "--dataset", "iris", "--resume", str(tmp_path / "missing.npz"), "--quiet"]) == 1
     err = capsys.readouterr().err

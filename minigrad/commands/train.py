@@ -149,6 +149,9 @@ def run(args) -> int:
         return 1
     seconds = time.perf_counter() - started
     if args.resume:
+        if len(history) >= experiment.epochs:
+            print(f"minigrad train: note: the run in {args.resume} was already trained for {len(history)} "
+                  f"epochs (--epochs {experiment.epochs}): nothing left to train", file=sys.stderr)
         # The checkpoint's optimizer state, lr included, is what continues the run.
         lr = optimizer.param_groups[0]["lr"]
         if args.lr is not None and args.lr != lr:
