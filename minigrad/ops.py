@@ -183,6 +183,9 @@ def _sum(a, axis=None, keepdims=False):
 
 
 def _mean(a, axis=None, keepdims=False):
+    if a.size == 0:  # NaN, as PyTorch gives, without NumPy's "mean of empty slice" warning
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.sum(a, axis=axis, keepdims=keepdims) / a.dtype.type(0)
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
@@ -196,7 +199,8 @@ sum = Primitive(
 )
 mean = Primitive(
     "mean", _mean,
-    lambda g, out, a, axis=None, keepdims=False: _spread(g / _reduced_size(a, axis), a, axis, keepdims),
+    # An empty input has an empty gradient: divide by 1 rather than 0 there.
+    lambda g, out, a, axis=None, keepdims=False: _spread(g / (_reduced_size(a, axis) or 1), a, axis, keepdims),
 )
 
 

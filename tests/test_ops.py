@@ -263,3 +263,17 @@ def test_every_primitive_of_the_package_is_covered_by_a_completeness_test():
                        if (primitive.module or "").startswith("minigrad")
                        and primitive.module != "minigrad.ops" and not primitive.module.startswith("minigrad.nn"))
     assert not elsewhere, f"primitives outside ops.py and nn/ escape the gradcheck completeness tests: {elsewhere}"
+
+
+def test_mean_of_an_empty_tensor_is_nan_without_warnings_like_pytorch():
+    import warnings
+
+    a = mg.Tensor(np.zeros((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = a.mean()
+        out.backward()
+        per_column = a.mean(axis=0)
+    assert np.isnan(out.item())
+    assert a.grad.shape == (0, 3)
+    assert np.isnan(per_column.data).all() and per_column.shape == (3,)

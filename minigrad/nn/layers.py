@@ -60,6 +60,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, rng)
 
     def forward(self, x) -> Tensor:
+        if not isinstance(x, (Tensor, np.ndarray)):
+            x = Tensor(x)  # a nested list, say; Tensors and arrays go straight through
         shape = x.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(

@@ -215,3 +215,10 @@ def test_loss_modules():
     assert nn.NLLLoss()(z, y).item() == pytest.approx(-z.data[np.arange(4), y].mean())
     with pytest.raises(ValueError, match="'avg'"):
         nn.MSELoss(reduction="avg")
+
+
+def test_linear_takes_a_nested_list_like_an_array():
+    layer = nn.Linear(2, 3, seed=0)
+    from_list = layer([[1.0, 2.0]])
+    from_array = layer(np.array([[1.0, 2.0]], dtype=np.float32))
+    np.testing.assert_array_equal(from_list.data, from_array.data)
