@@ -22,3 +22,16 @@ def test_no_arguments_prints_help(capsys):
 def test_python_dash_m_runs_the_same_command():
     done = subprocess.run([sys.executable, "-m", "minigrad", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == f"minigrad {minigrad.__version__}"
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    # `minigrad lab table ... | head -1`: the reader leaves after one line.
+    command = [sys.executable, "-m", "minigrad", "lab", "table", "--function", "square", "--x0", "70",
+               "--optimizer", "sgd", "--lr", "0.1", "--steps", "2000"]
+    writer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer.stdout.readline()
+    writer.stdout.close()
+    stderr = writer.stderr.read().decode()
+    writer.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert writer.returncode == 141
