@@ -90,12 +90,9 @@ def _legend_label(trajectory: Trajectory) -> str:
 
 # ---- static figures ---------------------------------------------------------------------------
 
-def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike | None = None,
-                      title: str | None = None):
-    """Left: the function (contours in 2-D, the curve in 1-D) with every run's steps on it;
-    right: f(x_t) per step. Returns the Figure, or the path when ``path`` is given."""
-    objective = _check_same_function(trajectories)
-    figure = _figure()
+def _draw_still_parts(figure, objective, trajectories):
+    """The two panels, the colours, the view, and what does not move: the function (curve or
+    contours) and the marks (minimum, start). Shared by the still figure and the animation."""
     space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
     colors = colors_for(trajectories)
     view = _view(objective, trajectories)
@@ -104,6 +101,16 @@ def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLik
     else:
         _draw_contours(space_axes, objective, view)
     _draw_marks(space_axes, objective, trajectories)
+    return space_axes, loss_axes, colors, view
+
+
+def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike | None = None,
+                      title: str | None = None):
+    """Left: the function (contours in 2-D, the curve in 1-D) with every run's steps on it;
+    right: f(x_t) per step. Returns the Figure, or the path when ``path`` is given."""
+    objective = _check_same_function(trajectories)
+    figure = _figure()
+    space_axes, loss_axes, colors, view = _draw_still_parts(figure, objective, trajectories)
     for trajectory, color in zip(trajectories, colors):
         _draw_path(space_axes, objective, trajectory, color, len(trajectory.points))
         _draw_loss(loss_axes, trajectory, color, len(trajectory.points))
@@ -253,14 +260,7 @@ def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.Path
     frames = np.unique(np.linspace(1, longest, min(max_frames, longest)).round().astype(int))
     figure = _figure(11, 4.6)
     figure.set_dpi(dpi)  # the frames are drawn at this dpi: the background below must match
-    space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
-    colors = colors_for(trajectories)
-    view = _view(objective, trajectories)
-    if objective.dim == 1:
-        _draw_curve(space_axes, objective, view)
-    else:
-        _draw_contours(space_axes, objective, view)
-    _draw_marks(space_axes, objective, trajectories)
+    space_axes, loss_axes, colors, view = _draw_still_parts(figure, objective, trajectories)
     # The full loss curves fix the loss axis' limits; they are hidden before any frame.
     for trajectory, color in zip(trajectories, colors):
         for artist in _draw_loss(loss_axes, trajectory, color, len(trajectory.points)):
