@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.data.loader import check_samples
 from minigrad.tensor import Tensor
 
 LossFn = Callable[[Tensor, np.ndarray], Tensor]
@@ -148,8 +149,7 @@ def _logits(model, X: np.ndarray, batch_size: int | None) -> np.ndarray:
 
 def _as_features(X: Any) -> np.ndarray:
     features = np.ascontiguousarray(X.data if isinstance(X, Tensor) else X, dtype=np.float32)
-    if features.ndim != 2:
-        raise ValueError(f"X must be 2-D (samples, features), got shape {features.shape}")
+    check_samples(features)
     return features
 
 
@@ -157,8 +157,7 @@ def evaluate(model, X: Any, y: Any, loss_fn: LossFn | None = None, batch_size: i
     """Mean loss and accuracy of ``model`` on ``(X, y)``, in eval mode, without recording a graph."""
     features = _as_features(X)
     labels = np.asarray(y.data if isinstance(y, Tensor) else y).astype(np.int64, copy=False)
-    if len(features) != len(labels):
-        raise ValueError(f"X and y must have the same length, got {len(features)} and {len(labels)} samples")
+    check_samples(features, labels)
     loss_fn = loss_fn or _default_loss()
     logits = _logits(model, features, batch_size)
     with no_grad():

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from minigrad.data.loader import check_samples
+
 # Generated datasets: sizes and noise chosen so the classes overlap a little (a model has to
 # learn a curved boundary) yet a small MLP can reach ~97% or more.
 _GENERATED_SAMPLES = 1000
@@ -136,12 +138,7 @@ def validate_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError) as error:
         raise TypeError(f"X must be numeric, got {type(X).__name__} ({error})") from None
     labels = np.asarray(y)
-    if features.ndim != 2:
-        raise ValueError(f"X must be 2-D (samples, features), got shape {features.shape}")
-    if labels.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label per sample), got shape {labels.shape}")
-    if len(features) != len(labels):
-        raise ValueError(f"X and y must have the same length, got {len(features)} and {len(labels)} samples")
+    check_samples(features, labels)
     n_nan = int(np.isnan(features).sum())
     n_inf = int(np.isinf(features).sum())
     if n_nan or n_inf:

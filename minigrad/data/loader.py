@@ -10,6 +10,19 @@ from typing import Any, Iterator
 import numpy as np
 
 
+def check_samples(features: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """X must be (samples, features); y, if given, one label per sample. The one place these
+    shape rules and their messages live (datasets, loaders and evaluation share it)."""
+    if features.ndim != 2:
+        raise ValueError(f"X must be 2-D (samples, features), got shape {features.shape}")
+    if labels is None:
+        return
+    if labels.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per sample), got shape {labels.shape}")
+    if len(features) != len(labels):
+        raise ValueError(f"X and y must have the same length, got {len(features)} and {len(labels)} samples")
+
+
 class DataLoader:
     """Iterate over ``(features, labels)`` mini-batches of arrays.
 
@@ -28,12 +41,7 @@ class DataLoader:
                  seed: int | None = 0, drop_last: bool = False):
         features = np.ascontiguousarray(X, dtype=np.float32)
         labels = np.ascontiguousarray(y)
-        if features.ndim != 2:
-            raise ValueError(f"X must be 2-D (samples, features), got shape {features.shape}")
-        if labels.ndim != 1:
-            raise ValueError(f"y must be 1-D (one class index per sample), got shape {labels.shape}")
-        if len(features) != len(labels):
-            raise ValueError(f"X and y must have the same length, got {len(features)} and {len(labels)} samples")
+        check_samples(features, labels)
         if labels.dtype.kind not in "iub":
             raise TypeError(f"y must hold integer class indices, got dtype {labels.dtype}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
