@@ -257,3 +257,12 @@ def test_reduce_lr_on_plateau_watches_the_validation_loss(iris):
     first = stalled[0]
     assert history.lr[:first + 1] == [0.5] * (first + 1)
     assert history.lr[first + 1] == 0.25
+
+
+def test_evaluate_refuses_labels_that_are_not_one_per_sample():
+    model = nn.MLP([3, 4, 2], seed=0)
+    X = np.zeros((5, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"y must be 1-D.*\(5, 1\)"):
+        evaluate(model, X, np.zeros((5, 1), dtype=np.int64))
+    with pytest.raises(ValueError, match="same length, got 5 and 4"):
+        evaluate(model, X, np.zeros(4, dtype=np.int64))
