@@ -30,6 +30,30 @@ PathLike = str | os.PathLike
 
 
 @contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[str]:
+    """A temporary file name beside ``path`` for writers that want a name, not a file object
+    (matplotlib, its GIF writer, Graphviz). It keeps ``path``'s extension, which such writers
+    read. When the block succeeds the file is renamed onto ``path``, readable by all as an
+    ordinarily created file would be; on any exception it is deleted and ``path`` is untouched.
+    Missing directories are created (figures go where they are asked for).
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    name = os.path.basename(path)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=os.path.splitext(name)[1])
+    os.close(handle)
+    try:
+        yield temporary
+        os.chmod(temporary, 0o644)  # mkstemp makes the file private
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
     """Open a binary file that replaces ``path`` only when the ``with`` block succeeds.
 

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from minigrad.io import atomic_path
+
 
 def _new_figure(width: float, height: float):
     try:
@@ -21,14 +23,13 @@ def _new_figure(width: float, height: float):
 
 
 def _save(figure, path: str | os.PathLike) -> str:
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    # Without an extension matplotlib would write PATH.png and the caller would report PATH:
-    # the format is named explicitly so the file is exactly where it was asked for.
-    extension = os.path.splitext(os.fspath(path))[1].lstrip(".")
-    figure.savefig(path, dpi=120, format=extension or "png")
-    return os.fspath(path)
+    """Write the figure whole or not at all (see ``minigrad.io.atomic_path``)."""
+    path = os.fspath(path)
+    with atomic_path(path) as temporary:
+        # Without an extension matplotlib would write TEMPORARY.png and leave the real name empty:
+        # the format is named explicitly so the file is exactly where it was asked for.
+        figure.savefig(temporary, dpi=120, format=os.path.splitext(path)[1].lstrip(".") or "png")
+    return path
 
 
 def plot_history(history, path: str | os.PathLike, title: str = "Training") -> str:

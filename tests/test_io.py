@@ -91,3 +91,43 @@ def test_load_errors_name_the_file(tmp_path):
     np.save(single, np.ones(2))
     with pytest.raises(ValueError, match="single .npy array"):
         io.load_npz(single)
+
+
+def test_atomic_path_keeps_the_old_file_when_the_writer_fails(tmp_path):
+    from minigrad.io import atomic_path
+
+    target = tmp_path / "figures" / "curve.png"
+    with atomic_path(target) as temporary:
+        assert temporary.endswith(".png") and os.path.dirname(temporary) == str(target.parent)
+        with open(temporary, "wb") as handle:
+            handle.write(b"first")
+    assert target.read_bytes() == b"first"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    with pytest.raises(RuntimeError, match="half way"):
+        with atomic_path(target) as temporary:
+            with open(temporary, "wb") as handle:
+                handle.write(b"trunc")
+            raise RuntimeError("the writer failed half way")
+    assert target.read_bytes() == b"first"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["curve.png"]
+
+
+def test_figures_are_written_atomically(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from minigrad import viz
+
+    target = tmp_path / "curves.png"
+    target.write_bytes(b"previous")
+
+    def failing_savefig(self, fname, **kwargs):
+        with open(fname, "wb") as handle:
+            handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", failing_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        viz._save(Figure(), target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]

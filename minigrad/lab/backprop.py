@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigrad import autograd
+from minigrad.io import atomic_path
 from minigrad.tensor import Tensor
 
 Names = dict[str, Tensor]
@@ -248,9 +248,9 @@ def render_graph(dot: str, path: str | os.PathLike) -> str:
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     if suffix not in ("dot", "gv", "svg", "png", "pdf"):
         raise ValueError(f"cannot write a graph as {path!r}: use a .dot, .gv, .svg, .png or .pdf file")
-    directory = os.path.dirname(path) or "."
     if suffix in ("dot", "gv"):
-        _write_atomically(path, directory, lambda temporary: _write_text(temporary, dot))
+        with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(dot)
         return path
     program = shutil.which("dot")
     if program is None:
@@ -259,28 +259,7 @@ def render_graph(dot: str, path: str | os.PathLike) -> str:
             f"or save the DOT text with a .dot suffix and render it elsewhere"
         )
 
-    def run_dot(temporary: str) -> None:
+    with atomic_path(path) as temporary:
         subprocess.run([program, f"-T{suffix}", "-o", temporary], input=dot, text=True, check=True,
                        capture_output=True)
-
-    _write_atomically(path, directory, run_dot)
     return path
-
-
-def _write_text(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
-def _write_atomically(path: str, directory: str, write) -> None:
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=os.path.splitext(path)[1])
-    os.close(handle)
-    try:
-        write(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp made it private; a drawing is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise

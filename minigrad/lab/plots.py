@@ -8,10 +8,11 @@ in every figure, the start is a black dot and the minima are gold stars.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Sequence
 
 import numpy as np
+
+from minigrad.io import atomic_path
 
 from minigrad.lab.functions import Objective
 from minigrad.lab.run import Trajectory
@@ -226,21 +227,10 @@ def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view) -
 
 def _save(figure, path: str | os.PathLike, dpi: int = 110) -> str:
     path = os.fspath(path)
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".plot-", suffix=suffix)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         # The format is named: from an extension-less temporary name matplotlib would write
         # TEMPORARY.png beside it, and an empty file would be renamed into place.
-        figure.savefig(temporary, dpi=dpi, format=suffix.lstrip(".") or "png")
-        os.chmod(temporary, 0o644)  # mkstemp made it private; a figure is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+        figure.savefig(temporary, dpi=dpi, format=os.path.splitext(path)[1].lstrip(".") or "png")
     return path
 
 
@@ -276,32 +266,21 @@ def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.Path
     heading = figure.suptitle(f"{base_title}   step {longest - 1}", fontsize=13)
     _freeze_background(figure, heading)
 
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".anim-", suffix=".gif")
-    os.close(handle)
     writer = PillowWriter(fps=fps)
-    try:
-        with writer.saving(figure, temporary, dpi):
-            live: list = []
-            for count in list(frames) + [frames[-1]] * max(1, fps // 2):
-                for artist in live:
-                    artist.remove()
-                live = []
-                for trajectory, color in zip(trajectories, colors):
-                    shown = min(count, len(trajectory.points))
-                    live += _draw_path(space_axes, objective, trajectory, color, shown)
-                    live += _draw_loss(loss_axes, trajectory, color, shown)
-                for artist in live:
-                    artist.set_label("_")
-                heading.set_text(f"{base_title}   step {min(count, longest) - 1}")
-                writer.grab_frame()
-        os.chmod(temporary, 0o644)  # mkstemp made it private; a figure is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with atomic_path(path) as temporary, writer.saving(figure, temporary, dpi):
+        live: list = []
+        for count in list(frames) + [frames[-1]] * max(1, fps // 2):
+            for artist in live:
+                artist.remove()
+            live = []
+            for trajectory, color in zip(trajectories, colors):
+                shown = min(count, len(trajectory.points))
+                live += _draw_path(space_axes, objective, trajectory, color, shown)
+                live += _draw_loss(loss_axes, trajectory, color, shown)
+            for artist in live:
+                artist.set_label("_")
+            heading.set_text(f"{base_title}   step {min(count, longest) - 1}")
+            writer.grab_frame()
     return path
 
 
