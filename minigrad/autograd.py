@@ -103,10 +103,16 @@ class Node:
     def release(self) -> None:
         self.inputs = self.arrays = self.saved = self.params = None
 
+    def input_gradients(self, upstream: np.ndarray, needs: tuple) -> list:
+        """The vector-Jacobian products for the inputs where ``needs`` is True, each shaped
+        and typed like its input (None for the others)."""
+        raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params)
+        return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
+
     def input_gradient(self, index: int, upstream: np.ndarray) -> np.ndarray:
-        """The vector-Jacobian product for input ``index``, shaped and typed like that input."""
-        raw = self.primitive.vjp(index, upstream, self.saved, self.arrays, self.params)
-        return fit_gradient(raw, self.arrays[index])
+        """The vector-Jacobian product for input ``index`` alone."""
+        needs = tuple(i == index for i in range(len(self.arrays)))
+        return self.input_gradients(upstream, needs)[index]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -200,10 +206,12 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
             _accumulate(tensor, upstream, upstream is not grad and _owned(upstream, handed_to_leaves))
         if node is None:
             continue
+        needs = tuple([_needs_grad(parent) for parent in node.inputs])
+        input_grads = node.input_gradients(upstream, needs)
         for index, parent in enumerate(node.inputs):
-            if not _needs_grad(parent):
+            if not needs[index]:
                 continue
-            input_grad = node.input_gradient(index, upstream)
+            input_grad = input_grads[index]
             if anomaly:
                 check_finite(input_grad, node.primitive.name, f"gradient for input {index}")
             if trace is not None:

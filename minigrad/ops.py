@@ -7,7 +7,10 @@ A rule is the vector-Jacobian product for one input::
 
 ``g`` is d(loss)/d(output), ``saved`` is what the forward kept (its output, unless the
 primitive says ``saves=True`` and its forward returns ``(output, saved)``), ``inputs`` are
-the input arrays and ``params`` the keyword parameters. A rule may return a gradient of the
+the input arrays and ``params`` the keyword parameters. A primitive whose gradients share
+most of their work (a whole MLP: each layer's gradient passes through the next) gives one
+``joint_rule(g, saved, needs, *inputs, **params)`` instead, returning every input's
+gradient at once (``None`` where ``needs[i]`` is False). A rule may return a gradient of the
 broadcast shape: the engine sums it back to the input's shape with ``autograd.unbroadcast``,
 the one helper every binary primitive shares, and casts it to the input's dtype. Rules run
 only for inputs that require a gradient.
@@ -34,16 +37,18 @@ PRIMITIVES: dict[str, "Primitive"] = {}
 class Primitive:
     """One differentiable operation: a forward on arrays and one gradient rule per input."""
 
-    __slots__ = ("name", "forward", "rules", "argnum_rule", "saves", "module")
+    __slots__ = ("name", "forward", "rules", "argnum_rule", "joint_rule", "saves", "module")
 
     def __init__(self, name: str, forward: Callable, *rules: Callable,
-                 argnum_rule: Callable | None = None, saves: bool = False):
+                 argnum_rule: Callable | None = None, joint_rule: Callable | None = None,
+                 saves: bool = False):
         if name in PRIMITIVES:
             raise ValueError(f"a primitive named {name!r} already exists")
         self.name = name
         self.forward = forward
         self.rules = rules
         self.argnum_rule = argnum_rule  # for variadic primitives: rule(argnum, g, saved, *inputs, **params)
+        self.joint_rule = joint_rule  # all inputs at once: rule(g, saved, needs, *inputs, **params)
         self.saves = saves
         self.module = sys._getframe(1).f_globals.get("__name__")  # where it is defined, for the docs and tests
         PRIMITIVES[name] = self
@@ -51,10 +56,14 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
-    def vjp(self, index: int, g: np.ndarray, saved, arrays: tuple, params: dict):
+    def vjps(self, needs: tuple, g: np.ndarray, saved, arrays: tuple, params: dict) -> list:
+        """The vector-Jacobian products for the inputs where ``needs`` is True (None elsewhere)."""
+        if self.joint_rule is not None:
+            return self.joint_rule(g, saved, needs, *arrays, **params)
         if self.argnum_rule is not None:
-            return self.argnum_rule(index, g, saved, *arrays, **params)
-        return self.rules[index](g, saved, *arrays, **params)
+            return [self.argnum_rule(i, g, saved, *arrays, **params) if need else None
+                    for i, need in enumerate(needs)]
+        return [rule(g, saved, *arrays, **params) if need else None for rule, need in zip(self.rules, needs)]
 
     def __call__(self, *args, **params) -> Tensor:
         arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])

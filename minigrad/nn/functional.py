@@ -4,6 +4,8 @@ The ones that matter for speed or stability are primitives of their own, defined
 ``minigrad.ops.Primitive`` (forward and gradient rules side by side, as in ``ops.py``):
 
 - ``linear``: ``x @ W.T + b`` in one node; gradients ``g @ W``, ``g.T @ x`` and ``g.sum(0)``.
+- ``mlp``: a whole stack of linear layers with an activation between them in one node, its
+  backward the layer-by-layer recursion of the backprop page; ``nn.MLP`` runs through it.
 - ``cross_entropy``: log-sum-exp forward, gradient ``(softmax - target) / n`` from the
   softmax the forward saved; no chain of small ops, no overflow for huge logits.
 - ``log_softmax``, ``softmax``, ``leaky_relu``, ``nll_loss``,
@@ -21,7 +23,7 @@ from minigrad.ops import Primitive
 from minigrad.tensor import Tensor
 
 __all__ = [
-    "linear", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
+    "linear", "mlp", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
 
@@ -49,17 +51,120 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
 
+def _sum_rows(g: np.ndarray) -> np.ndarray:
+    """The bias gradient: g summed over its rows. (``np.add.reduce`` is ``g.sum(axis=0)``
+    without the Python wrapper, which costs as much as the sum at these sizes.)"""
+    return np.add.reduce(_rows(g), axis=0)
+
+
 _linear = Primitive(
     "linear", _linear_forward,
     lambda g, out, x, weight, bias: g @ weight,
     lambda g, out, x, weight, bias: _rows(g).T @ _rows(x),
-    lambda g, out, x, weight, bias: _rows(g).sum(axis=0),
+    lambda g, out, x, weight, bias: _sum_rows(g),
 )
 
 
 def linear(x, weight, bias=None) -> Tensor:
     """``x @ weight.T + bias`` as one node: ``x`` is (..., in), ``weight`` (out, in), ``bias`` (out,)."""
     return _linear(x, weight, bias)
+
+
+# ---- a whole MLP in one node ------------------------------------------------------------------
+# For each activation: its forward (in place on a fresh array) and, for the backward, the
+# multiplication of an upstream gradient by its derivative written in terms of its output,
+# which is all the node keeps. The arithmetic is the separate ops' own, in their order, so
+# an MLP gives the same bits fused or layer by layer.
+def _scale_by_relu_derivative(d, y):
+    d *= y > 0
+
+
+def _scale_by_tanh_derivative(d, y):
+    d *= 1 - y * y
+
+
+def _scale_by_sigmoid_derivative(d, y):
+    d *= y
+    d *= 1 - y
+
+
+MLP_ACTIVATIONS = {
+    "relu": (lambda h: np.maximum(h, 0, out=h), _scale_by_relu_derivative),
+    "tanh": (lambda h: np.tanh(h, out=h), _scale_by_tanh_derivative),
+    "sigmoid": (ops.sigmoid.forward, _scale_by_sigmoid_derivative),
+}
+
+
+def _mlp_forward(x, *params, activation):
+    """Layer i: h <- activation(h @ W_i.T + b_i), none after the last. Saves every layer's
+    input (x as rows, then each hidden output): the backward needs nothing else."""
+    activate = MLP_ACTIVATIONS[activation][0]
+    h = x.reshape(1, -1) if x.ndim == 1 else _rows(x)
+    layer_inputs = []
+    last = len(params) - 2
+    for i in range(0, len(params), 2):
+        weight, bias = params[i], params[i + 1]
+        if h.dtype != weight.dtype:
+            h = h.astype(weight.dtype)
+        layer_inputs.append(h)
+        h = h @ weight.T
+        h += bias
+        if i < last:
+            h = activate(h)
+    return h.reshape(x.shape[:-1] + h.shape[-1:]), layer_inputs
+
+
+def _mlp_backward(g, layer_inputs, needs, x, *params, activation):
+    """From the top layer down: dW_i = d.T @ h_i, db_i = sum of d's rows, and the gradient
+    passed below is (d @ W_i) times the activation's derivative at h_i."""
+    scale_by_derivative = MLP_ACTIVATIONS[activation][1]
+    grads = [None] * len(needs)
+    d = _rows(g) if g.ndim > 1 else g.reshape(1, -1)
+    for layer in reversed(range(len(layer_inputs))):
+        w, b = 1 + 2 * layer, 2 + 2 * layer
+        if needs[w]:
+            grads[w] = d.T @ layer_inputs[layer]
+        if needs[b]:
+            grads[b] = np.add.reduce(d, axis=0)
+        if not any(needs[:w]):
+            break  # nothing below needs a gradient
+        d = d @ params[w - 1]
+        if layer:
+            scale_by_derivative(d, layer_inputs[layer])
+    if needs[0]:
+        grads[0] = d.reshape(x.shape)
+    return grads
+
+
+_mlp = Primitive("mlp", _mlp_forward, joint_rule=_mlp_backward, saves=True)
+
+
+def mlp(x, layers, activation: str = "relu") -> Tensor:
+    """A multilayer perceptron as one node: ``layers`` is a sequence of ``(weight, bias)``,
+    ``weight`` of shape (out, in); ``activation`` ("relu", "tanh" or "sigmoid") between the
+    layers, none after the last. The same numbers as ``linear`` and the activation op after
+    op, with one node in the graph instead of two per layer, which is what makes a small
+    MLP's step cheap (``nn.MLP`` computes through it)."""
+    if activation not in MLP_ACTIVATIONS:
+        raise ValueError(f"mlp: activation must be one of {', '.join(MLP_ACTIVATIONS)}, got {activation!r}")
+    layers = list(layers)
+    if not layers:
+        raise ValueError("mlp needs at least one (weight, bias) layer")
+    params = []
+    features = _array(x).shape[-1:] or ("a scalar",)
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+            raise ValueError(f"mlp: layer {index} must be a (weight, bias) pair, got {layer!r:.60}")
+        weight, bias = layer
+        w_shape, b_shape = _array(weight).shape, _array(bias).shape
+        if len(w_shape) != 2 or b_shape != w_shape[:1]:
+            raise ValueError(f"mlp: layer {index} needs weight (out, in) and bias (out,), got shapes {w_shape} and {b_shape}")
+        if features != w_shape[1:]:
+            raise ValueError(f"mlp: layer {index} takes {w_shape[1]} features but gets {features[0]} "
+                             f"({'the input' if index == 0 else f'layer {index - 1} gives {features[0]}'})")
+        features = w_shape[:1]
+        params += [weight, bias]
+    return _mlp(x, *params, activation=activation)
 
 
 # ---- activations -------------------------------------------------------------------------

@@ -60,6 +60,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, rng)
 
     def forward(self, x) -> Tensor:
+        return F._linear(self.checked_input(x), self.weight, self.bias)
+
+    def checked_input(self, x):
+        """``x`` as a Tensor or array with ``in_features`` on its last axis, or a ValueError."""
         if not isinstance(x, (Tensor, np.ndarray)):
             x = Tensor(x)  # a nested list, say; Tensors and arrays go straight through
         shape = x.shape
@@ -68,7 +72,7 @@ class Linear(Module):
                 f"Linear expects inputs with {self.in_features} features (last axis), "
                 f"got {shape[-1] if shape else 'a scalar'} (input shape {shape})"
             )
-        return F._linear(x, self.weight, self.bias)
+        return x
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -144,6 +148,11 @@ class MLP(Sequential):
     ``MLP([64, 128, 10])`` is ``Sequential(Linear(64, 128), ReLU(), Linear(128, 10))``, with
     the same state-dict keys ("0.weight", "0.bias", "2.weight", ...) as that PyTorch
     ``nn.Sequential``. All weights (then the dropout masks) come from one Generator.
+
+    With ReLU, Tanh or Sigmoid and no active dropout, the forward is one ``mlp`` node
+    (``nn.functional.mlp``): the same numbers, bit for bit, as running the layers one by
+    one, at a fraction of the bookkeeping. To see every layer as its own node in the graph
+    (the backprop views), run them one by one: ``for layer in model: x = layer(x)``.
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0, *,
@@ -168,6 +177,67 @@ class MLP(Sequential):
         self.sizes = sizes
         self.activation = activation
         self.dropout = dropout
+        self._fusion = _FusionPlan(())
+
+    def forward(self, x) -> Tensor:
+        params = self._fused_parameters()
+        if params is None:
+            return super().forward(x)
+        return F._mlp(self._modules["0"].checked_input(x), *params, activation=self.activation)
+
+    def _fused_parameters(self) -> list | None:
+        """The weights and biases in order when the layers are what ``F.mlp`` computes:
+        Linear layers with biases of one dtype, this MLP's activation between them, and
+        dropout only where it is the identity (p = 0 or eval mode). Else None."""
+        layers = tuple(self._modules.values())
+        if layers != self._fusion.layers:  # remade when a layer is replaced or added
+            self._fusion = _FusionPlan(layers, self.activation)
+        linears, dropouts = self._fusion.linears, self._fusion.dropouts
+        if linears is None or any(d.training and d.p > 0 for d in dropouts):
+            return None
+        params = []
+        dtype = linears[0].weight.data.dtype
+        for layer in linears:
+            weight, bias = layer.weight, layer.bias
+            if bias is None or weight.data.dtype != dtype or bias.data.dtype != dtype:
+                return None
+            params += (weight, bias)
+        return params
 
     def extra_repr(self) -> str:
         return ""
+
+
+_FUSED_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+class _FusionPlan:
+    """Which of an MLP's layers ``F.mlp`` computes: ``linears`` and ``dropouts`` are lists if
+    the layers read Linear, then (activation, Dropout*, Linear) repeated with an activation
+    it fuses, else None. (A plain object, not a list: walkers of a module's attributes, like
+    the checkpoint's search for random generators, do not see the layers twice.)"""
+
+    __slots__ = ("layers", "linears", "dropouts")
+
+    def __init__(self, layers: tuple, activation: str = "relu"):
+        self.layers = layers
+        self.linears = self.dropouts = None
+        kind = _FUSED_ACTIVATIONS.get(activation)
+        if kind is None or not layers or type(layers[0]) is not Linear:
+            return
+        linears, dropouts = [layers[0]], []
+        expect_linear = False
+        previous = layers[0]
+        for layer in layers[1:]:
+            if type(layer) is Linear and expect_linear:
+                linears.append(layer)
+                expect_linear = False
+            elif type(layer) is kind and type(previous) is Linear:
+                expect_linear = True
+            elif type(layer) is Dropout and expect_linear:
+                dropouts.append(layer)
+            else:
+                return
+            previous = layer
+        if not expect_linear:
+            self.linears, self.dropouts = linears, dropouts

@@ -48,6 +48,99 @@ def test_linear_gradcheck(x_shape, bias):
         assert mg.gradcheck(lambda x, w: F.linear(x, w), [x, w])
 
 
+def _mlp_layers(sizes, seed=4):
+    return [(tensor((fan_out, fan_in), seed=seed + 2 * i), tensor((fan_out,), seed=seed + 2 * i + 1))
+            for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]))]
+
+
+@checks("mlp")
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("x_shape,sizes", [((5, 3), (3, 4, 2)), ((3,), (3, 4, 4, 2)), ((2, 4, 3), (3, 2)),
+                                           ((6, 3), (3, 5, 4, 3, 2))])
+def test_mlp_gradcheck(activation, x_shape, sizes):
+    layers = _mlp_layers(sizes)
+    params = [t for layer in layers for t in layer]
+    x = tensor(x_shape, seed=1)
+
+    def fn(x, *params):
+        return F.mlp(x, list(zip(params[0::2], params[1::2])), activation)
+
+    assert mg.gradcheck(fn, [x, *params])
+
+
+@checks("mlp")
+def test_mlp_gradcheck_with_data_input_and_a_frozen_layer():
+    layers = _mlp_layers((3, 4, 4, 2))
+    frozen_w, frozen_b = layers[1]
+    frozen_w.requires_grad = frozen_b.requires_grad = False
+    x = tensor((5, 3), seed=1, requires_grad=False)
+    trainable = [layers[0][0], layers[0][1], layers[2][0], layers[2][1]]
+
+    def fn(w0, b0, w2, b2):
+        return F.mlp(x, [(w0, b0), (frozen_w, frozen_b), (w2, b2)], "relu")
+
+    assert mg.gradcheck(fn, trainable)
+    F.mlp(x, layers, "relu").sum().backward()
+    assert frozen_w.grad is None and frozen_b.grad is None and x.grad is None
+    assert all(t.grad is not None for t in trainable)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_gives_the_bits_of_linear_and_activation_op_by_op(activation):
+    layers = [(mg.Tensor(w.data.astype(np.float32), requires_grad=True),
+               mg.Tensor(b.data.astype(np.float32), requires_grad=True)) for w, b in _mlp_layers((6, 8, 8, 3))]
+    x = mg.Tensor(np.random.default_rng(0).normal(size=(7, 6)).astype(np.float32), requires_grad=True)
+    target = np.arange(7) % 3
+    fused = F.mlp(x, layers, activation)
+    F.cross_entropy(fused, target).backward()
+    fused_grads = [t.grad.copy() for t in [x] + [p for layer in layers for p in layer]]
+    for t in [x] + [p for layer in layers for p in layer]:
+        t.grad = None
+    h = x
+    for i, (w, b) in enumerate(layers):
+        h = F.linear(h, w, b)
+        if i < len(layers) - 1:
+            h = getattr(h, activation)()
+    F.cross_entropy(h, target).backward()
+    np.testing.assert_array_equal(fused.data, h.data)
+    for got, want in zip(fused_grads, [t.grad for t in [x] + [p for layer in layers for p in layer]]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_mlp_is_one_node_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    layers = _mlp_layers((4, 6, 3))
+    x = tensor((5, 4), seed=1)
+    out = F.mlp(x, layers, "tanh")
+    assert out.op == "mlp"
+    out.sum().backward()
+    t_x = torch.tensor(x.data, requires_grad=True)
+    t_layers = [(torch.tensor(w.data, requires_grad=True), torch.tensor(b.data, requires_grad=True)) for w, b in layers]
+    t_out = torch.tanh(torch.nn.functional.linear(t_x, *t_layers[0]))
+    t_out = torch.nn.functional.linear(t_out, *t_layers[1])
+    t_out.sum().backward()
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-12)
+    for ours, theirs in zip([x] + [p for layer in layers for p in layer], [t_x] + [p for layer in t_layers for p in layer]):
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_mlp_refuses_bad_layers_naming_them():
+    x = tensor((5, 3))
+    w, b = tensor((4, 3)), tensor((4,))
+    with pytest.raises(ValueError, match="activation must be one of relu, tanh, sigmoid, got 'gelu'"):
+        F.mlp(x, [(w, b)], "gelu")
+    with pytest.raises(ValueError, match="at least one"):
+        F.mlp(x, [])
+    with pytest.raises(ValueError, match=r"layer 0 needs weight \(out, in\) and bias \(out,\), got shapes \(4, 3\) and \(3,\)"):
+        F.mlp(x, [(w, tensor((3,)))])
+    with pytest.raises(ValueError, match="layer 1 takes 5 features but gets 4 \\(layer 0 gives 4\\)"):
+        F.mlp(x, [(w, b), (tensor((2, 5)), tensor((2,)))])
+    with pytest.raises(ValueError, match="layer 0 takes 2 features but gets 3 \\(the input\\)"):
+        F.mlp(x, [(tensor((4, 2)), b)])
+    with pytest.raises(ValueError, match="must be a \\(weight, bias\\) pair"):
+        F.mlp(x, [w])
+
+
 def test_linear_matches_composed_ops():
     x, w, b = tensor((5, 3), seed=1), tensor((4, 3), seed=2), tensor((4,), seed=3)
     np.testing.assert_allclose(F.linear(x, w, b).data, (x @ w.T + b).data)

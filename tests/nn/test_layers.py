@@ -222,3 +222,64 @@ def test_linear_takes_a_nested_list_like_an_array():
     from_list = layer([[1.0, 2.0]])
     from_array = layer(np.array([[1.0, 2.0]], dtype=np.float32))
     np.testing.assert_array_equal(from_list.data, from_array.data)
+
+
+# ---- the fused forward of MLP ---------------------------------------------------------------
+def _layer_by_layer(model, x):
+    for layer in model:
+        x = layer(x)
+    return x
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_is_one_node_with_the_bits_of_its_layers(activation):
+    model = nn.MLP([6, 16, 8, 4], activation=activation, seed=0)
+    x = rows(9, 6, dtype=np.float32)
+    target = np.arange(9) % 4
+    fused = model(x)
+    assert fused.op == "mlp"
+    nn.functional.cross_entropy(fused, target).backward()
+    fused_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    separate = _layer_by_layer(model, x)
+    assert separate.op == "linear"
+    nn.functional.cross_entropy(separate, target).backward()
+    np.testing.assert_array_equal(fused.data, separate.data)
+    for got, want in zip(fused_grads, [p.grad for p in model.parameters()]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_mlp_fuses_only_what_the_fused_node_computes():
+    x = rows(5, 3, dtype=np.float32)
+    assert nn.MLP([3, 4, 2], activation="leaky_relu")(x).op == "linear"
+    with_dropout = nn.MLP([3, 4, 2], dropout=0.5, seed=0)
+    assert with_dropout(x).op == "linear"  # training: the masks are drawn layer by layer
+    with_dropout.eval()
+    assert with_dropout(x).op == "mlp"  # dropout is the identity in eval mode
+    np.testing.assert_array_equal(with_dropout(x).data, _layer_by_layer(with_dropout, x).data)
+
+
+def test_mlp_follows_its_layers_when_they_change():
+    model = nn.MLP([3, 4, 2], seed=0)
+    x = rows(5, 3, dtype=np.float32)
+    assert model(x).op == "mlp"
+    model.add_module("1", nn.Tanh())  # no longer the relu network the plan was made for
+    out = model(x)
+    assert out.op == "linear"
+    np.testing.assert_array_equal(out.data, _layer_by_layer(model, x).data)
+    model.add_module("1", nn.ReLU())
+    assert model(x).op == "mlp"
+    model[2].weight = nn.Parameter(model[2].weight.data.astype(np.float64))  # mixed dtypes
+    assert model(x).op == "linear"
+    model[2].weight = nn.Parameter(np.zeros((2, 4), dtype=np.float32))  # a replaced parameter is used
+    np.testing.assert_array_equal(model(x).data, np.broadcast_to(model[2].bias.data, (5, 2)))
+
+
+def test_mlp_refuses_inputs_of_the_wrong_width_like_linear():
+    model = nn.MLP([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match=r"Linear expects inputs with 3 features \(last axis\), got 5 \(input shape \(2, 5\)\)"):
+        model(rows(2, 5))
+    out = model([[1.0, 2.0, 3.0]])  # a nested list, as Linear takes it
+    assert out.shape == (1, 2)
+    assert model(mg.Tensor(np.ones(3, dtype=np.float32))).shape == (2,)
+    assert model(mg.Tensor(np.ones((2, 7, 3), dtype=np.float32))).shape == (2, 7, 2)
