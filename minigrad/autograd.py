@@ -1,14 +1,15 @@
 """The backward pass: grad mode, anomaly mode, the graph node, and reverse-mode accumulation.
 
 A Tensor made by a primitive while grad mode is on keeps a ``Node``: the primitive, its
-inputs, the arrays the forward saw, and what the forward saved. ``backward`` orders the
-graph with an explicit stack (no recursion, so a 10,000-op chain works), walks it from the
-output back to the leaves calling each primitive's vector-Jacobian rules, and sums the
-gradients of tensors used more than once.
+inputs, the arrays the forward saw, and what the forward saved. ``backward`` collects the
+graph's nodes with an explicit stack (no recursion, so a 10,000-op chain works), visits them
+newest first (each node is numbered when made, so that is a topological order), calls each
+primitive's vector-Jacobian rules, and sums the gradients of tensors used more than once.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from typing import Any, Callable
 
@@ -79,15 +80,22 @@ def check_finite(array: np.ndarray, op_name: str, where: str) -> None:
     )
 
 
+# Nodes are numbered as they are made. A node's inputs were all made before it, so walking
+# the nodes from the newest to the oldest visits every node after all the nodes that use it:
+# a topological order for free, found by sorting instead of a second graph search.
+_node_numbers = itertools.count()
+
+
 class Node:
     """How a tensor was made: ``primitive(*inputs, **params)``.
 
     ``arrays`` are the inputs' ndarrays (constants as given), ``saved`` is what the forward
-    kept for the gradient (by default its output). ``release()`` drops all of it after a
-    backward pass so the graph's memory goes at once.
+    kept for the gradient (by default its output), ``number`` its place in the order nodes
+    were made. ``release()`` drops all of it after a backward pass so the graph's memory goes
+    at once.
     """
 
-    __slots__ = ("primitive", "inputs", "arrays", "saved", "params")
+    __slots__ = ("primitive", "inputs", "arrays", "saved", "params", "number")
 
     def __init__(self, primitive, inputs: tuple, arrays: tuple, saved: Any, params: dict):
         self.primitive = primitive
@@ -95,6 +103,7 @@ class Node:
         self.arrays = arrays
         self.saved = saved
         self.params = params
+        self.number = next(_node_numbers)
 
     @property
     def released(self) -> bool:
@@ -167,21 +176,41 @@ def post_order(root, include: Callable[[Any], bool] = _needs_grad) -> list:
         if node is None:
             continue
         if node.released:
-            raise RuntimeError(
-                f"Trying to use the graph a second time: the graph below '{node.primitive.name}' was "
-                f"freed by backward(). Pass retain_graph=True to the first backward() to keep it."
-            )
+            raise _released_error(node)
         for parent in reversed(node.inputs):  # reversed: the first input is visited first
             if include(parent) and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
 
-def topological_order(root) -> list:
-    """Tensors of root's graph that need a gradient, root first, each before its inputs."""
-    order = post_order(root)
-    order.reverse()
-    return order
+def _released_error(node) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to use the graph a second time: the graph below '{node.primitive.name}' was "
+        f"freed by backward(). Pass retain_graph=True to the first backward() to keep it."
+    )
+
+
+def _made_tensors(root) -> list:
+    """The tensors of root's graph made by an op that need a gradient, newest first: every
+    one comes after all the ones that use it. (An explicit stack: no recursion limit.)"""
+    found = [root]
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack.pop()._node
+        if node.inputs is None:
+            raise _released_error(node)
+        for parent in node.inputs:
+            if getattr(parent, "_node", None) is not None and id(parent) not in seen:
+                seen.add(id(parent))
+                found.append(parent)
+                stack.append(parent)
+    found.sort(key=_node_number, reverse=True)
+    return found
+
+
+def _node_number(tensor) -> int:
+    return tensor._node.number
 
 
 TraceFn = Callable[[Any, int, np.ndarray, np.ndarray], None]
@@ -190,22 +219,24 @@ TraceFn = Callable[[Any, int, np.ndarray, np.ndarray], None]
 def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: TraceFn | None = None) -> None:
     """Accumulate d(root)/d(leaf), contracted with ``grad``, into every leaf's ``.grad``.
 
+    The op-made tensors are visited newest first (each after everything that uses it),
+    their contributions summed per input; the leaves get their sums at the end.
     ``trace(tensor, input_index, upstream, input_grad)``, if given, is called for each
     vector-Jacobian product, in the order they are computed (the backprop trace uses it).
     """
-    order = topological_order(root)
+    if root._node is None:
+        _accumulate(root, grad, owned=False)
+        return
     pending = {id(root): grad}
-    handed_to_leaves: set[int] = set()
+    leaves = {}
     anomaly = modes.anomaly
-    for tensor in order:
+    for tensor in _made_tensors(root):
         upstream = pending.pop(id(tensor), None)
         if upstream is None:
             continue
+        if tensor._retains_grad:
+            _accumulate(tensor, upstream, owned=False)
         node = tensor._node
-        if node is None or tensor._retains_grad:
-            _accumulate(tensor, upstream, upstream is not grad and _owned(upstream, handed_to_leaves))
-        if node is None:
-            continue
         needs = tuple([_needs_grad(parent) for parent in node.inputs])
         input_grads = node.input_gradients(upstream, needs)
         for index, parent in enumerate(node.inputs):
@@ -217,10 +248,16 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
             if trace is not None:
                 trace(tensor, index, upstream, input_grad)
             key = id(parent)
+            if parent._node is None:
+                leaves[key] = parent
             previous = pending.get(key)
             pending[key] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             node.release()
+    handed_to_leaves: set[int] = set()
+    for key, leaf in leaves.items():
+        leaf_grad = pending[key]
+        _accumulate(leaf, leaf_grad, leaf_grad is not grad and _owned(leaf_grad, handed_to_leaves))
 
 
 def _owned(grad: np.ndarray, handed_to_leaves: set) -> bool:
