@@ -88,7 +88,7 @@ def _scale_by_sigmoid_derivative(d, y):
     d *= 1 - y
 
 
-MLP_ACTIVATIONS = {
+_MLP_ACTIVATIONS = {
     "relu": (lambda h: np.maximum(h, 0, out=h), _scale_by_relu_derivative),
     "tanh": (lambda h: np.tanh(h, out=h), _scale_by_tanh_derivative),
     "sigmoid": (ops.sigmoid.forward, _scale_by_sigmoid_derivative),
@@ -98,7 +98,7 @@ MLP_ACTIVATIONS = {
 def _mlp_forward(x, *params, activation):
     """Layer i: h <- activation(h @ W_i.T + b_i), none after the last. Saves every layer's
     input (x as rows, then each hidden output): the backward needs nothing else."""
-    activate = MLP_ACTIVATIONS[activation][0]
+    activate = _MLP_ACTIVATIONS[activation][0]
     h = x.reshape(1, -1) if x.ndim == 1 else _rows(x)
     layer_inputs = []
     last = len(params) - 2
@@ -117,7 +117,7 @@ def _mlp_forward(x, *params, activation):
 def _mlp_backward(g, layer_inputs, needs, x, *params, activation):
     """From the top layer down: dW_i = d.T @ h_i, db_i = sum of d's rows, and the gradient
     passed below is (d @ W_i) times the activation's derivative at h_i."""
-    scale_by_derivative = MLP_ACTIVATIONS[activation][1]
+    scale_by_derivative = _MLP_ACTIVATIONS[activation][1]
     grads = [None] * len(needs)
     d = _rows(g) if g.ndim > 1 else g.reshape(1, -1)
     for layer in reversed(range(len(layer_inputs))):
@@ -145,8 +145,8 @@ def mlp(x, layers, activation: str = "relu") -> Tensor:
     layers, none after the last. The same numbers as ``linear`` and the activation op after
     op, with one node in the graph instead of two per layer, which is what makes a small
     MLP's step cheap (``nn.MLP`` computes through it)."""
-    if activation not in MLP_ACTIVATIONS:
-        raise ValueError(f"mlp: activation must be one of {', '.join(MLP_ACTIVATIONS)}, got {activation!r}")
+    if activation not in _MLP_ACTIVATIONS:
+        raise ValueError(f"mlp: activation must be one of {', '.join(_MLP_ACTIVATIONS)}, got {activation!r}")
     layers = list(layers)
     if not layers:
         raise ValueError("mlp needs at least one (weight, bias) layer")
