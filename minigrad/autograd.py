@@ -112,10 +112,10 @@ class Node:
     def release(self) -> None:
         self.inputs = self.arrays = self.saved = self.params = None
 
-    def input_gradients(self, upstream: np.ndarray, needs: tuple) -> list:
+    def input_gradients(self, upstream: np.ndarray, needs: tuple, into: tuple | None = None) -> list:
         """The vector-Jacobian products for the inputs where ``needs`` is True, each shaped
-        and typed like its input (None for the others)."""
-        raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params)
+        and typed like its input (None for the others); ``into`` as for ``Primitive.vjps``."""
+        raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params, into)
         return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
 
     def input_gradient(self, index: int, upstream: np.ndarray) -> np.ndarray:
@@ -190,23 +190,38 @@ def _released_error(node) -> RuntimeError:
     )
 
 
-def _made_tensors(root) -> list:
+def _made_tensors(root) -> tuple[list, dict[int, int]]:
     """The tensors of root's graph made by an op that need a gradient, newest first: every
-    one comes after all the ones that use it. (An explicit stack: no recursion limit.)"""
+    one comes after all the ones that use it. (An explicit stack: no recursion limit.) Also
+    how many times each leaf is an input of those ops."""
     found = [root]
     seen = {id(root)}
+    leaf_uses: dict[int, int] = {}
     stack = [root]
     while stack:
         node = stack.pop()._node
         if node.inputs is None:
             raise _released_error(node)
         for parent in node.inputs:
-            if getattr(parent, "_node", None) is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                found.append(parent)
-                stack.append(parent)
+            if getattr(parent, "_node", None) is not None:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    found.append(parent)
+                    stack.append(parent)
+            elif getattr(parent, "_requires_grad", False):
+                leaf_uses[id(parent)] = leaf_uses.get(id(parent), 0) + 1
     found.sort(key=_node_number, reverse=True)
-    return found
+    return found, leaf_uses
+
+
+def _buffer_for(parent, leaf_uses: dict[int, int]) -> np.ndarray | None:
+    """Where a joint rule may write ``parent``'s gradient: its gradient buffer, if it is a
+    leaf used once in this graph with no gradient yet, and the buffer still fits its data."""
+    buffer = getattr(parent, "_grad_buffer", None)
+    if (buffer is None or parent.grad is not None or leaf_uses.get(id(parent)) != 1
+            or buffer.shape != parent.data.shape or buffer.dtype != parent.data.dtype):
+        return None
+    return buffer
 
 
 def _node_number(tensor) -> int:
@@ -230,7 +245,8 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
     pending = {id(root): grad}
     leaves = {}
     anomaly = modes.anomaly
-    for tensor in _made_tensors(root):
+    order, leaf_uses = _made_tensors(root)
+    for tensor in order:
         upstream = pending.pop(id(tensor), None)
         if upstream is None:
             continue
@@ -238,7 +254,10 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
             _accumulate(tensor, upstream, owned=False)
         node = tensor._node
         needs = tuple([_needs_grad(parent) for parent in node.inputs])
-        input_grads = node.input_gradients(upstream, needs)
+        into = None
+        if node.primitive.joint_rule is not None:
+            into = tuple([_buffer_for(parent, leaf_uses) for parent in node.inputs])
+        input_grads = node.input_gradients(upstream, needs, into)
         for index, parent in enumerate(node.inputs):
             if not needs[index]:
                 continue
@@ -257,6 +276,9 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
     handed_to_leaves: set[int] = set()
     for key, leaf in leaves.items():
         leaf_grad = pending[key]
+        if leaf_grad is leaf._grad_buffer and leaf.grad is None:
+            leaf.grad = leaf_grad  # written in place by a joint rule
+            continue
         _accumulate(leaf, leaf_grad, leaf_grad is not grad and _owned(leaf_grad, handed_to_leaves))
 
 

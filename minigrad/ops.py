@@ -9,8 +9,10 @@ A rule is the vector-Jacobian product for one input::
 primitive says ``saves=True`` and its forward returns ``(output, saved)``), ``inputs`` are
 the input arrays and ``params`` the keyword parameters. A primitive whose gradients share
 most of their work (a whole MLP: each layer's gradient passes through the next) gives one
-``joint_rule(g, saved, needs, *inputs, **params)`` instead, returning every input's
-gradient at once (``None`` where ``needs[i]`` is False). A rule may return a gradient of the
+``joint_rule(g, saved, needs, into, *inputs, **params)`` instead, returning every input's
+gradient at once (``None`` where ``needs[i]`` is False). ``into[i]``, when not None, is an
+array of input i's shape and dtype the rule may write that gradient into and return (a
+parameter's slot in its optimizer's gradient buffer), saving a new array and a copy. A rule may return a gradient of the
 broadcast shape: the engine sums it back to the input's shape with ``autograd.unbroadcast``,
 the one helper every binary primitive shares, and casts it to the input's dtype. Rules run
 only for inputs that require a gradient.
@@ -48,7 +50,7 @@ class Primitive:
         self.forward = forward
         self.rules = rules
         self.argnum_rule = argnum_rule  # for variadic primitives: rule(argnum, g, saved, *inputs, **params)
-        self.joint_rule = joint_rule  # all inputs at once: rule(g, saved, needs, *inputs, **params)
+        self.joint_rule = joint_rule  # all inputs at once: rule(g, saved, needs, into, *inputs, **params)
         self.saves = saves
         self.module = sys._getframe(1).f_globals.get("__name__")  # where it is defined, for the docs and tests
         PRIMITIVES[name] = self
@@ -56,10 +58,11 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
-    def vjps(self, needs: tuple, g: np.ndarray, saved, arrays: tuple, params: dict) -> list:
-        """The vector-Jacobian products for the inputs where ``needs`` is True (None elsewhere)."""
+    def vjps(self, needs: tuple, g: np.ndarray, saved, arrays: tuple, params: dict, into: tuple | None = None) -> list:
+        """The vector-Jacobian products for the inputs where ``needs`` is True (None elsewhere).
+        A joint rule may write them into the arrays of ``into`` (see the module's docstring)."""
         if self.joint_rule is not None:
-            return self.joint_rule(g, saved, needs, *arrays, **params)
+            return self.joint_rule(g, saved, needs, into or (None,) * len(needs), *arrays, **params)
         if self.argnum_rule is not None:
             return [self.argnum_rule(i, g, saved, *arrays, **params) if need else None
                     for i, need in enumerate(needs)]

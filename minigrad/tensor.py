@@ -43,7 +43,9 @@ class Tensor:
     array([[2., 4.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_retains_grad", "__weakref__")
+    # _grad_buffer: an array where backward may write this leaf's gradient instead of making
+    # a new one (an optimizer's flat gradient buffer; see autograd.run_backward).
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_retains_grad", "_grad_buffer", "__weakref__")
     # NumPy must hand `ndarray <op> Tensor` to the Tensor's reflected operator, not loop over it.
     __array_ufunc__ = None
 
@@ -52,6 +54,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self._retains_grad = False
+        self._grad_buffer = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -63,6 +66,7 @@ class Tensor:
         tensor.grad = None
         tensor._node = None
         tensor._retains_grad = False
+        tensor._grad_buffer = None
         tensor._requires_grad = False
         return tensor
 

@@ -114,18 +114,19 @@ def _mlp_forward(x, *params, activation):
     return h.reshape(x.shape[:-1] + h.shape[-1:]), layer_inputs
 
 
-def _mlp_backward(g, layer_inputs, needs, x, *params, activation):
+def _mlp_backward(g, layer_inputs, needs, into, x, *params, activation):
     """From the top layer down: dW_i = d.T @ h_i, db_i = sum of d's rows, and the gradient
-    passed below is (d @ W_i) times the activation's derivative at h_i."""
+    passed below is (d @ W_i) times the activation's derivative at h_i. Weight and bias
+    gradients go straight into ``into``'s arrays where it has them."""
     scale_by_derivative = _MLP_ACTIVATIONS[activation][1]
     grads = [None] * len(needs)
     d = _rows(g) if g.ndim > 1 else g.reshape(1, -1)
     for layer in reversed(range(len(layer_inputs))):
         w, b = 1 + 2 * layer, 2 + 2 * layer
         if needs[w]:
-            grads[w] = d.T @ layer_inputs[layer]
+            grads[w] = np.matmul(d.T, layer_inputs[layer], out=into[w])
         if needs[b]:
-            grads[b] = np.add.reduce(d, axis=0)
+            grads[b] = np.add.reduce(d, axis=0, out=into[b])
         if not any(needs[:w]):
             break  # nothing below needs a gradient
         d = d @ params[w - 1]

@@ -9,9 +9,12 @@ which function of ``functional`` applies it.
 Speed: the parameters of a group that share a dtype form a *chunk*. With more than one
 parameter in it, their data live in one contiguous buffer (each ``p.data`` becomes a view of
 it, values unchanged), and so do their gradients, state buffers and scratch space: one update
-is then a handful of NumPy calls for the whole model, with no allocation. Gradients that
-backward or the user stored elsewhere (``p.grad = array``) are copied into the buffer, and
-``p.grad`` then refers to its view; a ``p.data`` replaced by the user is copied back in.
+is then a handful of NumPy calls for the whole model, with no allocation. Each parameter's
+view of the gradient buffer is also where backward writes its gradient when it can (an
+``nn.MLP`` node does); gradients that arrive elsewhere (other ops, ``p.grad = array``) are
+copied into the buffer, and ``p.grad`` then refers to its view. So, as with the flat data,
+an array taken from ``p.grad`` holds that step's gradient only until the next backward. A
+``p.data`` replaced by the user is copied back in.
 ``step()`` checks every gradient (a NumPy array of its parameter's shape and dtype, as
 PyTorch requires) before it changes anything.
 """
@@ -80,6 +83,8 @@ class _Chunk:
                 param.data = view
             self.grad = np.zeros(self.size, self.dtype)
             self.grad_views = self.views_of(self.grad)
+            for param, view in zip(params, self.grad_views):
+                param._grad_buffer = view  # backward may write the gradient there: no copy at step()
             scratch = np.empty((2, self.size), self.dtype)
             self.scratch = (scratch[0], scratch[1])
             self.scratch_views = list(zip(self.views_of(scratch[0]), self.views_of(scratch[1])))

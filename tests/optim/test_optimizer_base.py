@@ -74,6 +74,62 @@ def test_backward_accumulates_into_the_flat_gradient_after_zero_grad_false():
         np.testing.assert_allclose(w.data, expected_w)
 
 
+def _mlp_grads(model, x, target, extra=None):
+    loss = mg.nn.functional.cross_entropy(model(x), target)
+    if extra is not None:
+        loss = loss + extra(model)
+    loss.backward()
+    return [np.array(p.grad) for p in model.parameters()]
+
+
+def _mlp_and_twin():
+    """An MLP given to an optimizer, and an identical one that is not."""
+    model = mg.nn.MLP([3, 5, 2], seed=0, dtype=np.float64)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    return model, optimizer, mg.nn.MLP([3, 5, 2], seed=0, dtype=np.float64)
+
+
+X = mg.Tensor(np.random.default_rng(0).normal(size=(8, 3)))
+TARGET = np.arange(8) % 2
+
+
+def test_an_mlp_writes_its_gradients_straight_into_the_optimizers_buffer():
+    model, optimizer, twin = _mlp_and_twin()
+    buffer = optimizer._chunks[0][0].grad
+    for _ in range(2):  # zero_grad sets None; the next backward writes into the buffer again
+        optimizer.zero_grad()
+        twin.zero_grad()
+        got, want = _mlp_grads(model, X, TARGET), _mlp_grads(twin, X, TARGET)
+        for p, g, w in zip(model.parameters(), got, want):
+            assert np.shares_memory(p.grad, buffer)
+            np.testing.assert_array_equal(g, w)
+        optimizer.step()
+        twin.load_state_dict(model.state_dict())
+
+
+def test_a_parameter_used_twice_gets_the_sum_of_both_gradients():
+    model, _, twin = _mlp_and_twin()
+    tied = lambda m: (m[0].weight * m[0].weight).sum()  # noqa: E731
+    for got, want in zip(_mlp_grads(model, X, TARGET, tied), _mlp_grads(twin, X, TARGET, tied)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_a_gradient_already_there_is_added_to():
+    model, _, twin = _mlp_and_twin()
+    _mlp_grads(model, X, TARGET)
+    _mlp_grads(twin, X, TARGET)
+    for got, want in zip(_mlp_grads(model, X, TARGET), _mlp_grads(twin, X, TARGET)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)  # twice the gradient, in both
+
+
+def test_a_parameter_whose_dtype_changed_gets_a_new_gradient_array():
+    model, optimizer, _ = _mlp_and_twin()
+    model.to(np.float32)
+    _mlp_grads(model, mg.Tensor(X.data.astype(np.float32)), TARGET)
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+    assert not any(np.shares_memory(p.grad, optimizer._chunks[0][0].grad) for p in model.parameters())
+
+
 def test_add_param_group_and_duplicates():
     a, b, c = make_params()
     optimizer = optim.SGD([a, b], lr=0.1)
