@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return 2  # a command is required: a usage error, as argparse reports its own
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:

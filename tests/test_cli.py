@@ -14,9 +14,11 @@ def test_version_flag(capsys):
     assert capsys.readouterr().out.strip() == f"minigrad {minigrad.__version__}"
 
 
-def test_no_arguments_prints_help(capsys):
-    assert main([]) == 0
-    assert "usage: minigrad" in capsys.readouterr().out
+def test_no_command_prints_help_and_is_a_usage_error(capsys):
+    assert main([]) == 2
+    assert "usage: minigrad" in capsys.readouterr().err
+    assert main(["lab"]) == 2
+    assert "usage: minigrad lab" in capsys.readouterr().err
 
 
 def test_python_dash_m_runs_the_same_command():

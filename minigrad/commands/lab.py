@@ -65,8 +65,8 @@ def register(subparsers) -> None:
 
 
 def _help(parser) -> int:
-    parser.print_help()
-    return 0
+    parser.print_help(sys.stderr)
+    return 2  # a lab command is required
 
 
 def _add_function_arguments(parser) -> None:

@@ -88,8 +88,13 @@ class Trajectory:
         if self.function.minima:
             text += f", distance to the nearest minimum {self.distance_to_minimum():.3g}"
         if self.diverged:
-            text += f"\n  DIVERGED: {self.message}"
+            text += f"\n  {self.divergence_note}"
         return text
+
+    @property
+    def divergence_note(self) -> str:
+        """The divergence message set off for a reader: "DIVERGED at step 8: ..." ("" if none)."""
+        return self.message.replace("diverged", "DIVERGED", 1) if self.diverged else ""
 
 
 def optimizer_class(name_or_class: str | type[optim.Optimizer]) -> type[optim.Optimizer]:

@@ -82,7 +82,7 @@ def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> 
         if "momentum_buffer" in explained and not trajectory.hyperparameters.get("ema"):
             lines.append("  (the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
     if trajectory.diverged:
-        lines.append(f"DIVERGED: {trajectory.message}")
+        lines.append(trajectory.divergence_note)
     return "\n".join(lines)
 
 
