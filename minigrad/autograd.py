@@ -253,7 +253,7 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
         if tensor._retains_grad:
             _accumulate(tensor, upstream, owned=False)
         node = tensor._node
-        needs = tuple([_needs_grad(parent) for parent in node.inputs])
+        needs = tuple([getattr(parent, "_requires_grad", False) for parent in node.inputs])
         into = None
         if node.primitive.joint_rule is not None:
             into = tuple([_buffer_for(parent, leaf_uses) for parent in node.inputs])
