@@ -7,15 +7,17 @@ A rule is the vector-Jacobian product for one input::
 
 ``g`` is d(loss)/d(output), ``saved`` is what the forward kept (its output, unless the
 primitive says ``saves=True`` and its forward returns ``(output, saved)``), ``inputs`` are
-the input arrays and ``params`` the keyword parameters. A primitive whose gradients share
-most of their work (a whole MLP: each layer's gradient passes through the next) gives one
-``joint_rule(g, saved, needs, into, *inputs, **params)`` instead, returning every input's
-gradient at once (``None`` where ``needs[i]`` is False). ``into[i]``, when not None, is an
-array of input i's shape and dtype the rule may write that gradient into and return (a
-parameter's slot in its optimizer's gradient buffer), saving a new array and a copy. A rule may return a gradient of the
+the input arrays and ``params`` the keyword parameters. A rule may return a gradient of the
 broadcast shape: the engine sums it back to the input's shape with ``autograd.unbroadcast``,
 the one helper every binary primitive shares, and casts it to the input's dtype. Rules run
 only for inputs that require a gradient.
+
+A primitive whose gradients share most of their work (a whole MLP: each layer's gradient
+passes through the next) gives one ``joint_rule(g, saved, needs, into, *inputs, **params)``
+instead, returning every input's gradient at once (``None`` where ``needs[i]`` is False).
+``into[i]``, when not None, is an array of input i's shape and dtype the rule may write that
+gradient into and return (a parameter's slot in its optimizer's gradient buffer), saving a
+new array and a copy.
 
 Adding an op is adding one ``Primitive`` here (or beside its module, as the fused losses in
 ``nn/functional.py`` do); ``PRIMITIVES`` lists them all, and a test checks that every one

@@ -226,18 +226,16 @@ class _FusionPlan:
         if kind is None or not layers or type(layers[0]) is not Linear:
             return
         linears, dropouts = [layers[0]], []
-        expect_linear = False
-        previous = layers[0]
+        expect_linear = False  # True after an activation (and its dropouts)
         for layer in layers[1:]:
-            if type(layer) is Linear and expect_linear:
+            if expect_linear and type(layer) is Linear:
                 linears.append(layer)
                 expect_linear = False
-            elif type(layer) is kind and type(previous) is Linear:
-                expect_linear = True
-            elif type(layer) is Dropout and expect_linear:
+            elif expect_linear and type(layer) is Dropout:
                 dropouts.append(layer)
+            elif not expect_linear and type(layer) is kind:
+                expect_linear = True
             else:
                 return
-            previous = layer
         if not expect_linear:
             self.linears, self.dropouts = linears, dropouts
