@@ -51,10 +51,10 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
 
-def _sum_rows(g: np.ndarray) -> np.ndarray:
+def _sum_rows(g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The bias gradient: g summed over its rows. (``np.add.reduce`` is ``g.sum(axis=0)``
     without the Python wrapper, which costs as much as the sum at these sizes.)"""
-    return np.add.reduce(_rows(g), axis=0)
+    return np.add.reduce(_rows(g), axis=0, out=out)
 
 
 _linear = Primitive(
@@ -126,7 +126,7 @@ def _mlp_backward(g, layer_inputs, needs, into, x, *params, activation):
         if needs[w]:
             grads[w] = np.matmul(d.T, layer_inputs[layer], out=into[w])
         if needs[b]:
-            grads[b] = np.add.reduce(d, axis=0, out=into[b])
+            grads[b] = _sum_rows(d, out=into[b])
         if not any(needs[:w]):
             break  # nothing below needs a gradient
         d = d @ params[w - 1]
