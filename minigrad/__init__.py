@@ -1,8 +1,10 @@
 """minigrad: a small, readable, fast autograd and deep-learning framework on NumPy."""
-from minigrad.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
     PRIMITIVES,
+    broadcast_to,
+    sign,
     clip,
     concatenate,
     exp,
@@ -16,13 +18,13 @@ from minigrad.ops import (
     tanh,
     where,
 )
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
-from minigrad import nn, optim  # noqa: E402  (they build on the names above)
+from minigrad import autograd, nn, optim  # noqa: E402  (they build on the names above)
 
-_LAZY_SUBMODULES = ("data", "train", "lab", "viz", "io", "sklearn", "sweep")
+_LAZY_SUBMODULES = ("data", "train", "lab", "viz", "io", "sklearn", "sweep", "func")
 
 
 def __getattr__(name: str):
@@ -35,8 +37,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 __all__ = [
-    "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gradcheck", "GradcheckError", "PRIMITIVES",
+    "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "gradcheck", "gradgradcheck", "GradcheckError", "PRIMITIVES", "autograd", "broadcast_to", "sign",
     "clip", "concatenate", "exp", "log", "maximum", "minimum", "relu", "sigmoid", "sqrt",
     "stack", "tanh", "where", "nn", "optim",
 ]

@@ -5,13 +5,22 @@ inputs, the arrays the forward saw, and what the forward saved. ``backward`` col
 graph's nodes with an explicit stack (no recursion, so a 10,000-op chain works), visits them
 newest first (each node is numbered when made, so that is a topological order), calls each
 primitive's vector-Jacobian rules, and sums the gradients of tensors used more than once.
+
+The rules are written once, against an array namespace ``xp`` (see ``ops.py``). On the
+ordinary path ``xp`` is NumPy and the gradients are plain arrays: nothing is recorded.
+With ``create_graph=True`` the same rules run on Tensors through minigrad's own NumPy-named
+ops, so the gradients are themselves Tensors with a graph, and can be differentiated again
+(Hessian-vector products, ``gradgradcheck``, ``minigrad.func``).
+
+``grad(outputs, inputs)`` returns the gradients instead of accumulating them in ``.grad``;
+``Function`` is the PyTorch-style way to write an op's backward by hand.
 """
 from __future__ import annotations
 
 import contextlib
 import itertools
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -50,6 +59,13 @@ class enable_grad(_GradModeSwitch):
     mode = True
 
 
+class set_grad_enabled(_GradModeSwitch):
+    """Grad mode on or off as ``mode`` says (``torch.set_grad_enabled``), for a block."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+
 def is_grad_enabled() -> bool:
     return modes.grad_enabled
 
@@ -68,8 +84,9 @@ class detect_anomaly(contextlib.ContextDecorator):
         return False
 
 
-def check_finite(array: np.ndarray, op_name: str, where: str) -> None:
+def check_finite(array, op_name: str, where: str) -> None:
     """Raise FloatingPointError if a float array holds NaN or inf (used by detect_anomaly)."""
+    array = getattr(array, "data", array) if not isinstance(array, np.ndarray) else array
     if array.dtype.kind not in "fc" or np.isfinite(array).all():
         return
     n_nan = int(np.isnan(array).sum())
@@ -112,23 +129,28 @@ class Node:
     def release(self) -> None:
         self.inputs = self.arrays = self.saved = self.params = None
 
-    def input_gradients(self, upstream: np.ndarray, needs: tuple, into: tuple | None = None) -> list:
+    def input_gradients(self, upstream, needs: tuple, into: tuple | None = None, output=None) -> list:
         """The vector-Jacobian products for the inputs where ``needs`` is True, each shaped
-        and typed like its input (None for the others); ``into`` as for ``Primitive.vjps``."""
-        raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params, into)
-        return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
+        and typed like its input (None for the others).
 
-    def input_gradient(self, index: int, upstream: np.ndarray) -> np.ndarray:
-        """The vector-Jacobian product for input ``index`` alone."""
-        needs = tuple(i == index for i in range(len(self.arrays)))
-        return self.input_gradients(upstream, needs)[index]
+        Without ``output``: the ordinary path, arrays in and out (``into`` as for
+        ``Primitive.vjps``). With ``output``, the Tensor this node made: the differentiable
+        path, Tensors in and out, the rules recorded as a graph.
+        """
+        if output is None:
+            raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params, into)
+            return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
+        raws = self.primitive.graph_vjps(self, needs, upstream, output)
+        return [fit_gradient_tensor(raw, like) if need else None
+                for raw, like, need in zip(raws, self.arrays, needs)]
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(grad, shape: tuple):
     """Sum ``grad`` down to ``shape``: undo NumPy broadcasting of an input of that shape.
 
     Broadcasting prepends axes and stretches size-1 axes; the gradient of a broadcast is the
-    sum over the axes it created or stretched. Every binary primitive relies on this one helper.
+    sum over the axes it created or stretched. Every binary primitive relies on this one
+    helper. It works on arrays and on Tensors alike (``sum`` means the same on both).
     """
     extra = grad.ndim - len(shape)
     if extra > 0:
@@ -145,42 +167,27 @@ def fit_gradient(grad, like: np.ndarray) -> np.ndarray:
         grad = np.asarray(grad)
     if grad.shape != like.shape:
         grad = unbroadcast(grad, like.shape)
+        if grad.shape != like.shape:  # a rule may return a broadcastable constant
+            grad = np.broadcast_to(grad, like.shape)
     if grad.dtype != like.dtype:
         grad = grad.astype(like.dtype)
     return grad
 
 
-def _needs_grad(value) -> bool:
-    return getattr(value, "_requires_grad", False)
+def fit_gradient_tensor(grad, like: np.ndarray):
+    """``fit_gradient`` on the differentiable path: the same steps as recorded ops."""
+    from minigrad.tensor import Tensor
+    from minigrad import ops
 
-
-def post_order(root, include: Callable[[Any], bool] = _needs_grad) -> list:
-    """The tensors of root's graph for which ``include`` holds, each after all its inputs.
-
-    Iterative depth-first search with an explicit stack, so depth is not limited by Python's
-    recursion limit. Raises RuntimeError on a node whose graph an earlier backward freed.
-    """
-    order = []
-    visited = set()
-    stack = [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is None:
-            continue
-        if node.released:
-            raise _released_error(node)
-        for parent in reversed(node.inputs):  # reversed: the first input is visited first
-            if include(parent) and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+    if not isinstance(grad, Tensor):
+        grad = Tensor._from_op(np.asarray(grad, dtype=like.dtype))
+    if grad.shape != like.shape:
+        grad = unbroadcast(grad, like.shape)
+        if grad.shape != like.shape:
+            grad = ops.broadcast_to(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
 
 
 def _released_error(node) -> RuntimeError:
@@ -190,14 +197,19 @@ def _released_error(node) -> RuntimeError:
     )
 
 
-def _made_tensors(root) -> tuple[list, dict[int, int]]:
-    """The tensors of root's graph made by an op that need a gradient, newest first: every
-    one comes after all the ones that use it. (An explicit stack: no recursion limit.) Also
-    how many times each leaf is an input of those ops."""
-    found = [root]
-    seen = {id(root)}
+def made_tensors(roots) -> tuple[list, dict[int, int]]:
+    """The tensors of the roots' graph made by an op, newest first: every one comes after
+    all the ones that use it. (An explicit stack: no recursion limit.) Also how many times
+    each leaf that requires grad is an input of those ops. The backward pass walks this
+    order; the lab draws it."""
+    found = []
+    seen = set()
+    for root in roots:
+        if root._node is not None and id(root) not in seen:
+            seen.add(id(root))
+            found.append(root)
     leaf_uses: dict[int, int] = {}
-    stack = [root]
+    stack = list(found)
     while stack:
         node = stack.pop()._node
         if node.inputs is None:
@@ -210,7 +222,8 @@ def _made_tensors(root) -> tuple[list, dict[int, int]]:
                     stack.append(parent)
             elif getattr(parent, "_requires_grad", False):
                 leaf_uses[id(parent)] = leaf_uses.get(id(parent), 0) + 1
-    found.sort(key=_node_number, reverse=True)
+    if len(found) > 1:
+        found.sort(key=_node_number, reverse=True)
     return found, leaf_uses
 
 
@@ -218,7 +231,7 @@ def _buffer_for(parent, leaf_uses: dict[int, int]) -> np.ndarray | None:
     """Where a joint rule may write ``parent``'s gradient: its gradient buffer, if it is a
     leaf used once in this graph with no gradient yet, and the buffer still fits its data."""
     buffer = getattr(parent, "_grad_buffer", None)
-    if (buffer is None or parent.grad is not None or leaf_uses.get(id(parent)) != 1
+    if (buffer is None or parent._grad is not None or leaf_uses.get(id(parent)) != 1
             or buffer.shape != parent.data.shape or buffer.dtype != parent.data.dtype):
         return None
     return buffer
@@ -228,36 +241,80 @@ def _node_number(tensor) -> int:
     return tensor._node.number
 
 
-TraceFn = Callable[[Any, int, np.ndarray, np.ndarray], None]
+def _leading_to(order: list, targets: set[int]) -> set[int]:
+    """The ids of the op-made tensors (of ``order``, newest first) from which one of
+    ``targets`` can be reached: only their gradients are worth computing."""
+    useful: set[int] = set()
+    for tensor in reversed(order):  # oldest first: inputs are decided before their users
+        if id(tensor) in targets or any(id(p) in targets or id(p) in useful for p in tensor._node.inputs):
+            useful.add(id(tensor))
+    return useful
 
 
-def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: TraceFn | None = None) -> None:
-    """Accumulate d(root)/d(leaf), contracted with ``grad``, into every leaf's ``.grad``.
+TraceFn = Callable[[Any, int, Any, Any], None]
+
+
+def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
+                 inputs: Sequence | None = None, accumulate: bool = True,
+                 trace: TraceFn | None = None) -> dict[int, Any]:
+    """Reverse-mode accumulation from ``roots`` (a Tensor or a sequence), contracted with
+    ``grads`` (one ndarray, or one Tensor under ``create_graph``, per root).
 
     The op-made tensors are visited newest first (each after everything that uses it),
-    their contributions summed per input; the leaves get their sums at the end.
+    their contributions summed per input. With ``accumulate`` the leaves (or only
+    ``inputs``, when given) get their sums added to ``.grad``; the sums that reached
+    ``inputs`` are also returned, keyed by id (what ``grad()`` hands back).
     ``trace(tensor, input_index, upstream, input_grad)``, if given, is called for each
     vector-Jacobian product, in the order they are computed (the backprop trace uses it).
     """
-    if root._node is None:
-        _accumulate(root, grad, owned=False)
-        return
-    pending = {id(root): grad}
-    leaves = {}
+    if not isinstance(roots, (list, tuple)):
+        roots, grads = (roots,), (grads,)
+    if create_graph:
+        from minigrad.tensor import Tensor
+
+        grads = tuple(g if isinstance(g, Tensor) else Tensor._from_op(g) for g in grads)
+        with _GradSwitchTo(True):
+            return _backward(roots, grads, retain_graph, True, inputs, accumulate, trace)
+    return _backward(roots, grads, retain_graph, False, inputs, accumulate, trace)
+
+
+class _GradSwitchTo(_GradModeSwitch):
+    def __init__(self, mode: bool):
+        self.mode = mode
+
+
+def _backward(roots, grads, retain_graph, create_graph, inputs, accumulate, trace) -> dict[int, Any]:
+    pending: dict[int, Any] = {}
+    for root, grad in zip(roots, grads):
+        key = id(root)
+        pending[key] = grad if key not in pending else pending[key] + grad
+    order, leaf_uses = made_tensors(roots)
+    targets = None if inputs is None else {id(t) for t in inputs}
+    useful = None if targets is None else _leading_to(order, targets)
+    results: dict[int, Any] = {}
+    leaves = {id(r): r for r in roots if r._node is None}
     anomaly = modes.anomaly
-    order, leaf_uses = _made_tensors(root)
     for tensor in order:
-        upstream = pending.pop(id(tensor), None)
+        key = id(tensor)
+        upstream = pending.pop(key, None)
         if upstream is None:
             continue
-        if tensor._retains_grad:
+        if tensor._hooks is not None:
+            upstream = _run_hooks(tensor, upstream)
+        if targets is not None and key in targets:
+            results[key] = upstream
+        if accumulate and tensor._retains_grad:
             _accumulate(tensor, upstream, owned=False)
         node = tensor._node
-        needs = tuple([getattr(parent, "_requires_grad", False) for parent in node.inputs])
+        if useful is None:
+            needs = tuple([getattr(parent, "_requires_grad", False) for parent in node.inputs])
+        else:
+            needs = tuple([getattr(parent, "_requires_grad", False)
+                           and (id(parent) in targets or id(parent) in useful) for parent in node.inputs])
         into = None
-        if node.primitive.joint_rule is not None:
+        if node.primitive.joint_rule is not None and not create_graph and accumulate and targets is None:
             into = tuple([_buffer_for(parent, leaf_uses) for parent in node.inputs])
-        input_grads = node.input_gradients(upstream, needs, into)
+        input_grads = node.input_gradients(upstream, needs, into, tensor if create_graph else None)
         for index, parent in enumerate(node.inputs):
             if not needs[index]:
                 continue
@@ -266,38 +323,212 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False, trace: Trac
                 check_finite(input_grad, node.primitive.name, f"gradient for input {index}")
             if trace is not None:
                 trace(tensor, index, upstream, input_grad)
-            key = id(parent)
+            parent_key = id(parent)
             if parent._node is None:
-                leaves[key] = parent
-            previous = pending.get(key)
-            pending[key] = input_grad if previous is None else previous + input_grad
+                leaves[parent_key] = parent
+            previous = pending.get(parent_key)
+            pending[parent_key] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             node.release()
     handed_to_leaves: set[int] = set()
     for key, leaf in leaves.items():
-        leaf_grad = pending[key]
-        if leaf_grad is leaf._grad_buffer and leaf.grad is None:
-            leaf.grad = leaf_grad  # written in place by a joint rule
+        leaf_grad = pending.get(key)
+        if leaf_grad is None:
             continue
-        _accumulate(leaf, leaf_grad, leaf_grad is not grad and _owned(leaf_grad, handed_to_leaves))
+        if leaf._hooks is not None:
+            leaf_grad = _run_hooks(leaf, leaf_grad)
+        if targets is not None:
+            if key in targets:
+                results[key] = leaf_grad
+            if not accumulate or key not in targets:
+                continue
+        if create_graph:
+            leaf.grad = leaf_grad if leaf._grad is None else leaf._grad + leaf_grad
+            continue
+        buffer = leaf._grad_buffer
+        if buffer is not None and leaf_grad is buffer and leaf._grad is None:
+            leaf._grad = _buffer_tensor(leaf)  # written in place by a joint rule
+            continue
+        _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
+    return results
 
 
-def _owned(grad: np.ndarray, handed_to_leaves: set) -> bool:
+def _buffer_tensor(leaf):
+    """The Tensor around ``leaf``'s gradient buffer, made once and reused while it fits."""
+    from minigrad.tensor import Tensor
+
+    wrapper = leaf._grad_buffer_tensor
+    if wrapper is None or wrapper.data is not leaf._grad_buffer:
+        wrapper = leaf._grad_buffer_tensor = Tensor._from_op(leaf._grad_buffer)
+    return wrapper
+
+
+def _run_hooks(tensor, grad):
+    """Call ``tensor``'s hooks in the order registered; a hook's non-None result replaces
+    the gradient. Hooks see Tensors on both paths."""
+    from minigrad.tensor import Tensor
+
+    graph = isinstance(grad, Tensor)
+    current = grad if graph else Tensor._from_op(grad)
+    for hook in list(tensor._hooks.values()):
+        result = hook(current)
+        if result is not None:
+            result = result if isinstance(result, Tensor) else Tensor._from_op(np.asarray(result))
+            if result.shape != tensor.shape:
+                raise RuntimeError(
+                    f"a hook returned a gradient of shape {result.shape} for a tensor of shape {tensor.shape}"
+                )
+            current = result
+    return current if graph else current.data.astype(tensor.dtype, copy=False)
+
+
+def _owned(grad: np.ndarray, handed_to_leaves: set, callers: tuple) -> bool:
     """Whether a leaf may keep ``grad`` itself instead of a copy.
 
     A rule may hand the same array to several inputs (add passes its upstream through) or
     return a view; a leaf's ``.grad`` is later updated in place, so it must own its array.
-    A writeable array that owns its memory and was not given to another leaf is safe, and
-    skipping the copy matters for large weight matrices.
+    A writeable array that owns its memory, was not given to another leaf and is not the
+    caller's own gradient array is safe, and skipping the copy matters for large weights.
     """
     if grad.base is not None or not grad.flags.writeable or id(grad) in handed_to_leaves:
+        return False
+    if any(grad is given for given in callers):
         return False
     handed_to_leaves.add(id(grad))
     return True
 
 
-def _accumulate(tensor, grad: np.ndarray, owned: bool) -> None:
-    if tensor.grad is None:
-        tensor.grad = grad if owned and grad.dtype == tensor.data.dtype else np.array(grad, dtype=tensor.data.dtype)
+def _accumulate(tensor, grad, owned: bool) -> None:
+    from minigrad.tensor import Tensor
+
+    if isinstance(grad, Tensor):  # a retained non-leaf gradient on the differentiable path
+        tensor.grad = grad if tensor._grad is None else tensor._grad + grad
+        return
+    current = tensor._grad
+    if current is None:
+        array = grad if owned and grad.dtype == tensor.data.dtype else np.array(grad, dtype=tensor.data.dtype)
+        tensor._grad = Tensor._from_op(array)
+    elif current._node is not None or current._requires_grad:
+        tensor._grad = current + grad  # a gradient with a graph is never changed in place
     else:
-        tensor.grad += grad
+        current.data += grad
+
+
+# ---- the functional interface -------------------------------------------------------------
+
+def _as_sequence(value, what: str) -> tuple:
+    from minigrad.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        bad = [type(v).__name__ for v in value if not isinstance(v, Tensor)]
+        if bad:
+            raise TypeError(f"{what} must be Tensors, got {', '.join(bad)}")
+        return tuple(value)
+    raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+
+
+def seed_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> tuple:
+    """The gradient each output starts with: given, or 1 for a one-element output."""
+    from minigrad.tensor import Tensor
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad_outputs has {len(grad_outputs)} entries for {len(outputs)} outputs")
+    seeds = []
+    for number, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if given is None:
+            if output.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; output {number} has "
+                    f"shape {output.data.shape}: pass a gradient of that shape"
+                )
+            seeds.append(np.ones(output.data.shape, dtype=output.data.dtype))
+            continue
+        seeds.append(_checked_seed(given, output, f"the gradient for output {number}", create_graph))
+    return tuple(seeds)
+
+
+def _checked_seed(given, output, what: str, create_graph: bool):
+    from minigrad.tensor import Tensor
+
+    if isinstance(given, Tensor):
+        if given.shape != output.shape:
+            raise ValueError(f"{what} has shape {given.shape}, but the output has shape {output.shape}")
+        if create_graph:
+            return given if given.dtype == output.dtype else given.astype(output.dtype)
+        given = given.data
+    try:
+        array = np.asarray(given)
+    except Exception as error:  # noqa: BLE001 - anything unreadable is a bad gradient
+        raise TypeError(f"{what} must be numeric, got {given!r:.60}") from error
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numeric, got {type(given).__name__} {given!r:.60}")
+    if array.shape != output.shape:
+        raise ValueError(f"{what} has shape {array.shape}, but the output has shape {output.shape}")
+    return np.array(array, dtype=output.dtype)  # a copy: the engine may keep it as a leaf's .grad
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
+
+    Returns a tuple of Tensors, one per input (None for an input the outputs do not depend
+    on, when ``allow_unused=True``); ``.grad`` attributes are not touched. With
+    ``create_graph=True`` the gradients carry a graph and can be differentiated again.
+    ``retain_graph`` defaults to ``create_graph``.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor(3.0, requires_grad=True)
+    >>> (dx,) = grad(x ** 3, x, create_graph=True)
+    >>> (dxx,) = grad(dx, x)
+    >>> float(dx), float(dxx)
+    (27.0, 18.0)
+    """
+    from minigrad.tensor import Tensor
+
+    outputs = _as_sequence(outputs, "outputs")
+    inputs = _as_sequence(inputs, "inputs")
+    for number, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"input {number} (shape {tensor.shape}) does not require grad")
+    for number, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(f"output {number} (shape {output.shape}) does not require grad and has no graph")
+    seeds = seed_gradients(outputs, grad_outputs, create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    found = run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph,
+                         inputs=inputs, accumulate=False)
+    result = []
+    for number, tensor in enumerate(inputs):
+        value = found.get(id(tensor))
+        if value is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"input {number} (shape {tensor.shape}) is not used in the graph of the outputs; "
+                    f"pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+            continue
+        if not isinstance(value, Tensor):
+            value = Tensor._from_op(value if value.dtype == tensor.dtype else value.astype(tensor.dtype))
+        result.append(value)
+    return tuple(result)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
+             inputs=None) -> None:
+    """``torch.autograd.backward``: accumulate the gradients of several outputs at once."""
+    outputs = _as_sequence(tensors, "tensors")
+    for number, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(f"output {number} (shape {output.shape}) does not require grad and has no graph")
+    seeds = seed_gradients(outputs, grad_tensors, create_graph)
+    chosen = None if inputs is None else _as_sequence(inputs, "inputs")
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph, inputs=chosen)

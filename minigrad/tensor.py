@@ -40,21 +40,24 @@ class Tensor:
     >>> x = Tensor([[1.0, 2.0]], requires_grad=True)
     >>> (x * x).sum().backward()
     >>> x.grad
-    array([[2., 4.]], dtype=float32)
+    Tensor([[2., 4.]], dtype=float32)
     """
 
     # _grad_buffer: an array where backward may write this leaf's gradient instead of making
-    # a new one (an optimizer's flat gradient buffer; see autograd.run_backward).
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_retains_grad", "_grad_buffer", "__weakref__")
-    # NumPy must hand `ndarray <op> Tensor` to the Tensor's reflected operator, not loop over it.
-    __array_ufunc__ = None
+    # a new one (an optimizer's flat gradient buffer; see autograd.run_backward), and
+    # _grad_buffer_tensor the Tensor around it, made once. _hooks: None, or the
+    # registered gradient hooks by handle id.
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_retains_grad", "_grad_buffer",
+                 "_grad_buffer_tensor", "_hooks", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
         self.data = as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._node = None
         self._retains_grad = False
         self._grad_buffer = None
+        self._grad_buffer_tensor = None
+        self._hooks = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -63,14 +66,34 @@ class Tensor:
         """A result of a primitive: no conversion, no checks (the hot path)."""
         tensor = object.__new__(cls if cls is Tensor else Tensor)
         tensor.data = data
-        tensor.grad = None
+        tensor._grad = None
         tensor._node = None
         tensor._retains_grad = False
         tensor._grad_buffer = None
+        tensor._grad_buffer_tensor = None
+        tensor._hooks = None
         tensor._requires_grad = False
         return tensor
 
     # ---- autograd state -------------------------------------------------------------
+    @property
+    def grad(self) -> "Tensor | None":
+        """d(loss)/d(self) after ``backward()``: a Tensor of this tensor's shape and dtype, or
+        None. Assigning an array (or a Tensor) replaces it; assigning None forgets it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None or isinstance(value, Tensor):
+            grad = value
+        else:
+            grad = Tensor._from_op(np.asarray(value))
+        if grad is not None and grad.shape != self.data.shape:
+            raise ValueError(f"assigned grad has shape {grad.shape}, but the tensor has shape {self.data.shape}")
+        if grad is not None and grad.dtype != self.data.dtype:
+            raise TypeError(f"assigned grad has dtype {grad.dtype}, but the tensor has dtype {self.data.dtype}")
+        self._grad = grad
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -98,39 +121,83 @@ class Tensor:
         """The name of the primitive that made this tensor (None for a leaf)."""
         return None if self._node is None else self._node.primitive.name
 
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf), as PyTorch's ``grad_fn``."""
+        return self._node
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self._requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._retains_grad = True
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf that requires it.
+    def register_hook(self, hook) -> "RemovableHandle":
+        """Call ``hook(grad)`` each time this tensor's gradient is computed, before it is
+        used or accumulated; a hook that returns a Tensor (or array) replaces the gradient.
+        Returns a handle whose ``remove()`` takes the hook off again."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
-        ``grad`` is d(loss)/d(self); it may be omitted only for a one-element tensor (then 1).
-        The graph is freed afterwards unless ``retain_graph=True``.
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf that requires it
+        (only of ``inputs``, when given), as ``torch.Tensor.backward``.
+
+        ``gradient`` is d(loss)/d(self); it may be omitted only for a one-element tensor
+        (then 1). The graph is freed afterwards unless ``retain_graph`` (which defaults to
+        ``create_graph``). With ``create_graph=True`` the gradients get a graph of their own,
+        so they can be differentiated again.
         """
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad and has no graph")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this tensor has shape "
-                    f"{self.data.shape}: pass grad= of that shape"
-                )
-            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-        else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
-            if grad.shape != self.data.shape:
-                raise ValueError(f"backward(grad=...) has shape {grad.shape}, but the tensor has shape {self.data.shape}")
-        autograd.run_backward(self, grad, retain_graph=retain_graph)
+        (seed,) = autograd.seed_gradients((self,), (gradient,), create_graph)
+        chosen = None if inputs is None else autograd._as_sequence(inputs, "inputs")
+        retain = create_graph if retain_graph is None else retain_graph
+        autograd.run_backward(self, seed, retain_graph=retain, create_graph=create_graph, inputs=chosen)
 
     def detach(self) -> "Tensor":
         """The same data (shared, not copied), cut from the graph."""
         return Tensor._from_op(self.data)
 
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from its graph, in place: it becomes a leaf that needs no gradient."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        """NumPy functions on Tensors. ``ndarray <op> Tensor`` is the Tensor's operator (so
+        it records a graph); any other ufunc computes on the data and returns an ndarray, as
+        for PyTorch's tensors, but refuses a tensor that requires grad: its result would
+        silently drop out of the graph (use the Tensor's own method, e.g. ``t.exp()``)."""
+        operator = _UFUNC_OPERATORS.get(ufunc)
+        if operator is not None and method == "__call__" and not kwargs:
+            return operator(*args)
+        for value in args:
+            if isinstance(value, Tensor) and value._requires_grad:
+                raise TypeError(
+                    f"np.{ufunc.__name__} on a Tensor that requires grad would drop it from the graph; "
+                    f"use minigrad's own operation, or .detach() first"
+                )
+        raws = [value.data if isinstance(value, Tensor) else value for value in args]
+        return getattr(ufunc, method)(*raws, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` is the data (no copy unless a dtype or a copy is asked for)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     # ---- array facts ----------------------------------------------------------------
     @property
@@ -183,6 +250,12 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return f"Tensor({body}, {', '.join(extras)})"
+
+    def __format__(self, spec: str) -> str:
+        """A one-element tensor formats like its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.data.size == 1 and self.data.ndim == 0 or spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity like PyTorch
 
@@ -256,6 +329,31 @@ class Tensor:
     def __ge__(self, other):
         return Tensor._from_op(self.data >= _raw(other))
 
+    # Logical and bitwise operators, for boolean and integer tensors (no gradient).
+    def __and__(self, other):
+        return Tensor._from_op(np.bitwise_and(self.data, _raw(other)))
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return Tensor._from_op(np.bitwise_or(self.data, _raw(other)))
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return Tensor._from_op(np.bitwise_xor(self.data, _raw(other)))
+
+    __rxor__ = __xor__
+
+    def __invert__(self):
+        return Tensor._from_op(np.invert(self.data))
+
+    def all(self) -> "Tensor":
+        return Tensor._from_op(np.asarray(self.data.all()))
+
+    def any(self) -> "Tensor":
+        return Tensor._from_op(np.asarray(self.data.any()))
+
     # ---- methods ----------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False):
         """Sum over ``axis`` (None: all; an int or tuple, negative counts from the end)."""
@@ -295,6 +393,9 @@ class Tensor:
     def sigmoid(self):
         return ops.sigmoid(self)
 
+    def sign(self):
+        return ops.sign(self)
+
     def clip(self, min=None, max=None):
         """Limit to [min, max] (either may be None); the gradient passes where min <= x <= max."""
         return ops.clip(self, low=min, high=max)
@@ -319,14 +420,62 @@ class Tensor:
         return ops.transpose(self, axes=None)
 
     def astype(self, dtype):
-        """A copy in another dtype; the gradient comes back in this tensor's dtype."""
-        return ops.astype(self, dtype=np.dtype(dtype))
+        """A copy in another dtype; the gradient comes back in this tensor's dtype. A cast to
+        an integer or boolean dtype gives a tensor that carries no gradient (as PyTorch)."""
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"astype: {dtype!r} is not a dtype") from error
+        if dtype.kind not in "biuf":
+            raise TypeError(f"astype: tensors hold bool, int or float data; cannot cast to {dtype}")
+        return ops.astype(self, dtype=dtype)
 
     def float(self):
         return self.astype(np.float32)
 
     def double(self):
         return self.astype(np.float64)
+
+
+def _comparison(ufunc):
+    return lambda a, b: Tensor._from_op(ufunc(_raw(a), _raw(b)))
+
+
+_UFUNC_OPERATORS = {}  # filled below, once ops exists
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new leaf Tensor with a copy of ``data``, as ``torch.tensor``: Python floats become
+    float32, Python ints int64, float arrays keep their dtype.
+
+    >>> tensor([1.0, 2.0], requires_grad=True)
+    Tensor([1., 2.], dtype=float32, requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    array = as_array(data, dtype)
+    if isinstance(data, np.ndarray) and array is data:
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off (twice is harmless)."""
+
+    _ids = iter(range(1, 1 << 62))
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 def _raw(value):
@@ -351,3 +500,10 @@ def _plain_index(index):
 
 
 from minigrad import ops  # noqa: E402  (ops needs Tensor defined first)
+
+_UFUNC_OPERATORS.update({
+    np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div,
+    np.power: ops.power, np.matmul: ops.matmul,
+    **{ufunc: _comparison(ufunc) for ufunc in (np.equal, np.not_equal, np.less, np.less_equal,
+                                                np.greater, np.greater_equal)},
+})

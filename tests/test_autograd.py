@@ -180,4 +180,4 @@ def test_leaf_grad_never_aliases_the_callers_gradient_array():
     np.testing.assert_array_equal(upstream, [1, 1, 1])
     y = mg.Tensor(np.zeros(3), requires_grad=True)
     (y.reshape(3, 1) + 0).backward(np.ones((3, 1)))  # a view of the upstream reaches the leaf
-    assert y.grad.base is None or y.grad.base is not upstream
+    assert y.grad.data.base is None or y.grad.data.base is not upstream

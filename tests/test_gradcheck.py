@@ -6,7 +6,7 @@ import minigrad as mg
 from minigrad.ops import Primitive
 
 # A deliberately wrong primitive: the gradient of sin is cos, not -cos.
-_wrong_sin = Primitive("wrong_sin_for_tests", np.sin, lambda g, out, a: -g * np.cos(a))
+_wrong_sin = Primitive("wrong_sin_for_tests", np.sin, lambda xp, g, out, a: -g * np.cos(a))
 
 
 def test_passes_on_a_correct_gradient_and_leaves_inputs_untouched():

@@ -222,6 +222,25 @@ def test_concatenate_unequal_sizes():
     assert mg.gradcheck(lambda a, b: mg.concatenate([a, b], axis=1) * 2, [a, b])
 
 
+@case("broadcast_to")
+@pytest.mark.parametrize("shape,target", [((3,), (2, 3)), ((2, 1), (2, 4)), ((), (3,)), ((1, 3), (2, 2, 3))])
+def test_broadcast_to(shape, target):
+    assert mg.gradcheck(lambda a: mg.broadcast_to(a, target) * np.arange(np.prod(target)).reshape(target), [tensor(shape)])
+
+
+@case("sign")
+def test_sign_has_a_zero_gradient():
+    a = tensor((3, 4))
+    assert mg.gradcheck(lambda a: a.sign() * a + mg.sign(a), [a])
+
+
+@case("put_add")
+@pytest.mark.parametrize("index", [1, (slice(None), 2), np.array([0, 2, 2, 0])])
+def test_put_add_is_the_adjoint_of_getitem(index):
+    values = tensor(np.zeros((4, 3))[index].shape)
+    assert mg.gradcheck(lambda v: ops.put_add(v, shape=(4, 3), index=index), [values])
+
+
 def test_every_primitive_is_gradchecked():
     import minigrad.nn  # noqa: F401  (layers and losses register their own fused primitives)
     core = {name for name, primitive in ops.PRIMITIVES.items() if primitive.module == "minigrad.ops"}

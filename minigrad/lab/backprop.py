@@ -14,9 +14,12 @@ gradient and the result sent to the input. Printed, it reads like a hand computa
     >>> out = a * b + a
     >>> print(backprop_trace(out, names={"a": a, "b": b}))  # doctest: +SKIP
 
-The local gradient is the primitive's own rule applied to a gradient of ones: for the
-elementwise ops (add, mul, exp, tanh, ...) that is d node / d input elementwise, and the
-result is upstream * local; for matmul and reductions the rule itself says how they combine.
+For an elementwise op (add, mul, exp, tanh, ... on inputs of the output's shape) the local
+gradient is d node / d input element by element, and the result is upstream * local. For
+any other op (matmul, a reduction, a broadcast) it is the local Jacobian, a matrix of
+(output size) x (input size), and the result is upstream contracted with it; it is computed
+by the engine itself (one vector-Jacobian product per output element), for Jacobians of up
+to 4,096 entries, and left out (None) above that.
 """
 from __future__ import annotations
 
@@ -37,8 +40,20 @@ Names = dict[str, Tensor]
 # ---- naming the tensors of a graph ----------------------------------------------------------
 
 def _graph_tensors(root: Tensor) -> list[Tensor]:
-    """Every Tensor of root's graph (constants included), inputs before the ops that use them."""
-    return autograd.post_order(root, include=lambda value: isinstance(value, Tensor))
+    """Every Tensor of root's graph (constants included), inputs before the ops that use them:
+    the engine's own order of the op-made tensors, oldest first, each preceded by the leaves
+    and constants it is the first to use."""
+    if root._node is None:
+        return [root]
+    made, _ = autograd.made_tensors([root])
+    order, seen = [], set()
+    for tensor in reversed(made):
+        for parent in tensor._node.inputs:
+            if isinstance(parent, Tensor) and parent._node is None and id(parent) not in seen:
+                seen.add(id(parent))
+                order.append(parent)
+        order.append(tensor)
+    return order
 
 
 def _name_tensors(order: list[Tensor], root: Tensor, names: Names | None) -> dict[int, str]:
@@ -88,14 +103,19 @@ class TraceStep:
     input: str
     input_index: int
     upstream: np.ndarray
-    local: np.ndarray
+    local: np.ndarray | None
     result: np.ndarray
 
     root: str = "out"
+    elementwise: bool = True
 
     def __str__(self) -> str:
-        return (f"d{self.root}/d{self.input} via {self.node} = {self.op}: upstream {summarize(self.upstream)} "
-                f"x local d{self.node}/d{self.input} {summarize(self.local)} -> {summarize(self.result)}")
+        head = f"d{self.root}/d{self.input} via {self.node} = {self.op}: upstream {summarize(self.upstream)}"
+        if self.elementwise:
+            return f"{head} x local d{self.node}/d{self.input} {summarize(self.local)} -> {summarize(self.result)}"
+        jacobian = ("(too large to show)" if self.local is None
+                    else f"{self.local.shape[0]}x{self.local.shape[1]} {summarize(self.local)}")
+        return f"{head} . Jacobian d{self.node}/d{self.input} {jacobian} -> {summarize(self.result)}"
 
 
 @dataclass
@@ -162,15 +182,41 @@ def backprop_trace(output: Tensor, names: Names | None = None, retain_graph: boo
     def record(tensor, index, upstream, input_grad):
         node = tensor._node
         parent = node.inputs[index]
-        local = node.input_gradient(index, np.ones_like(upstream))
+        elementwise = node.primitive.name in ELEMENTWISE and parent.shape == tensor.shape
+        local = _local_derivative(node, index, upstream, elementwise)
         steps.append(TraceStep(tensor_names[id(tensor)], node.primitive.name, tensor_names[id(parent)],
-                               index, np.array(upstream), local, np.array(input_grad), root_name))
+                               index, np.array(upstream), local, np.array(input_grad), root_name, elementwise))
         key = id(parent)
         grads[key] = input_grad.copy() if key not in grads else grads[key] + input_grad
         paths[key] = paths.get(key, 0) + 1
 
     autograd.run_backward(output, seed, retain_graph=retain_graph, trace=record)
     return BackpropTrace(forward, steps, grads, tensor_names, paths, id(output))
+
+
+# Ops that act element by element: with an input of the output's shape, d out_k / d in_j is
+# zero unless j == k, so the local derivative is an array of the input's shape.
+ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "power", "exp", "log", "sqrt", "abs", "relu", "tanh",
+               "sigmoid", "sign", "clip", "maximum", "minimum", "where", "astype", "leaky_relu"}
+_LARGEST_JACOBIAN = 4096
+
+
+def _local_derivative(node, index: int, upstream: np.ndarray, elementwise: bool) -> np.ndarray | None:
+    """d node / d input ``index``: elementwise, the engine's rule applied to ones (which is
+    the diagonal of the Jacobian there); otherwise the Jacobian, one vector-Jacobian product
+    per output element, or None when it would be too large to show."""
+    needs = tuple(i == index for i in range(len(node.inputs)))
+    if elementwise:
+        return node.input_gradients(np.ones_like(upstream), needs)[index]
+    in_size = np.asarray(node.arrays[index]).size
+    if upstream.size * in_size > _LARGEST_JACOBIAN:
+        return None
+    rows = []
+    for k in range(upstream.size):
+        unit = np.zeros(upstream.size, dtype=upstream.dtype)
+        unit[k] = 1
+        rows.append(node.input_gradients(unit.reshape(upstream.shape), needs)[index].reshape(-1))
+    return np.array(rows).reshape(upstream.size, in_size)
 
 
 # ---- the graph as DOT -----------------------------------------------------------------------

@@ -167,7 +167,7 @@ def run(
     for t in range(1, steps + 1):
         lr = float(group["lr"])
         state_before = _copy_state(opt.state.get(param)) or recorder.states[0]
-        grad = param.grad.copy()
+        grad = np.array(param.grad)
         opt.step()
         recorder.lrs.append(lr)
         recorder.states.append(_copy_state(opt.state[param]))
@@ -221,7 +221,7 @@ class _Recorder:
             loss.backward()
         self.points.append(self.param.data.copy())
         self.values.append(float(loss.item()))
-        self.grads.append(self.param.grad.copy())
+        self.grads.append(np.array(self.param.grad))
 
     def initial_state(self, group: dict) -> dict[str, np.ndarray]:
         """The buffers before the first step, as the optimizer will create them."""

@@ -11,6 +11,11 @@ The ones that matter for speed or stability are primitives of their own, defined
 - ``log_softmax``, ``softmax``, ``leaky_relu``, ``nll_loss``,
   ``binary_cross_entropy_with_logits``.
 
+The fused ``mlp`` and ``cross_entropy`` keep raw arrays for their fast backward; each also
+has a composite form (the same function op by op), which the engine differentiates when a
+gradient of the gradient is wanted. ``linear_op`` and ``mlp_op`` are the primitives behind
+``linear`` and ``mlp`` without their argument checks, for layers that checked already.
+
 Every loss takes ``reduction="mean" | "sum" | "none"``, as in ``torch.nn.functional``, and
 returns a tensor of the input's dtype (the loss of a float32 model is float32).
 """
@@ -46,7 +51,7 @@ def _linear_forward(x, weight, bias):
     return out
 
 
-def _rows(a: np.ndarray) -> np.ndarray:
+def _rows(a):
     """Collapse the leading (batch) axes: (..., k) -> (n, k)."""
     return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
@@ -57,17 +62,22 @@ def _sum_rows(g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.add.reduce(_rows(g), axis=0, out=out)
 
 
-_linear = Primitive(
+def _linear_grad_bias(xp, g, out, x, weight, bias):
+    rows = _rows(g)
+    return _sum_rows(rows) if isinstance(rows, np.ndarray) else rows.sum(axis=0)
+
+
+linear_op = Primitive(
     "linear", _linear_forward,
-    lambda g, out, x, weight, bias: g @ weight,
-    lambda g, out, x, weight, bias: _rows(g).T @ _rows(x),
-    lambda g, out, x, weight, bias: _sum_rows(g),
+    lambda xp, g, out, x, weight, bias: g @ weight,
+    lambda xp, g, out, x, weight, bias: xp.swapaxes(_rows(g), 0, 1) @ _rows(x),
+    _linear_grad_bias,
 )
 
 
 def linear(x, weight, bias=None) -> Tensor:
     """``x @ weight.T + bias`` as one node: ``x`` is (..., in), ``weight`` (out, in), ``bias`` (out,)."""
-    return _linear(x, weight, bias)
+    return linear_op(x, weight, bias)
 
 
 # ---- a whole MLP in one node ------------------------------------------------------------------
@@ -91,7 +101,7 @@ def _scale_by_sigmoid_derivative(d, y):
 _MLP_ACTIVATIONS = {
     "relu": (lambda h: np.maximum(h, 0, out=h), _scale_by_relu_derivative),
     "tanh": (lambda h: np.tanh(h, out=h), _scale_by_tanh_derivative),
-    "sigmoid": (ops.sigmoid.forward, _scale_by_sigmoid_derivative),
+    "sigmoid": (ops.stable_sigmoid, _scale_by_sigmoid_derivative),
 }
 
 
@@ -137,7 +147,20 @@ def _mlp_backward(g, layer_inputs, needs, into, x, *params, activation):
     return grads
 
 
-_mlp = Primitive("mlp", _mlp_forward, joint_rule=_mlp_backward, saves=True)
+def _mlp_composite(x, *params, activation):
+    """The same network layer by layer in minigrad ops (what the engine differentiates when
+    a graph of the gradient is wanted)."""
+    activate = {"relu": ops.relu, "tanh": ops.tanh, "sigmoid": ops.sigmoid}[activation]
+    h = x
+    last = len(params) - 2
+    for i in range(0, len(params), 2):
+        h = linear_op(h, params[i], params[i + 1])
+        if i < last:
+            h = activate(h)
+    return h
+
+
+mlp_op = Primitive("mlp", _mlp_forward, joint_rule=_mlp_backward, saves=True, composite=_mlp_composite)
 
 
 def mlp(x, layers, activation: str = "relu") -> Tensor:
@@ -165,7 +188,7 @@ def mlp(x, layers, activation: str = "relu") -> Tensor:
                              f"({'the input' if index == 0 else f'layer {index - 1} gives {features[0]}'})")
         features = w_shape[:1]
         params += [weight, bias]
-    return _mlp(x, *params, activation=activation)
+    return mlp_op(x, *params, activation=activation)
 
 
 # ---- activations -------------------------------------------------------------------------
@@ -174,19 +197,19 @@ tanh = ops.tanh
 sigmoid = ops.sigmoid
 
 
-_leaky_relu = Primitive(
+leaky_relu_op = Primitive(
     "leaky_relu",
     lambda a, negative_slope: np.where(a > 0, a, a * negative_slope),
-    lambda g, out, a, negative_slope: np.where(a > 0, g, g * negative_slope),
+    lambda xp, g, out, a, negative_slope: xp.where(a > 0, g, g * negative_slope),
 )
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere (gradient ``negative_slope`` at 0, as PyTorch)."""
-    return _leaky_relu(x, negative_slope=negative_slope)
+    return leaky_relu_op(x, negative_slope=negative_slope)
 
 
-def _dropout_probability(p) -> float:
+def dropout_probability(p) -> float:
     """A dropout probability: a real number in [0, 1] (a bool or a string is a mistake)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"dropout probability must be a real number, got {p!r}")
@@ -198,7 +221,7 @@ def _dropout_probability(p) -> float:
 def dropout(x, p: float, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p); identity when
     not training or ``p == 0``. The mask comes from ``rng`` (seeded by the caller)."""
-    p = _dropout_probability(p)
+    p = dropout_probability(p)
     if not training or p == 0:
         return x
     if rng is None:
@@ -212,11 +235,15 @@ def dropout(x, p: float, training: bool = True, rng: np.random.Generator | None 
 
 # ---- softmax and log-softmax ---------------------------------------------------------------
 def _log_softmax_forward(a, axis):
+    if a.size == 0:  # an empty axis (or batch) gives an empty result, as PyTorch
+        return a.copy()
     shifted = a - a.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _softmax_forward(a, axis):
+    if a.size == 0:
+        return a.copy()
     e = np.exp(a - a.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -225,12 +252,12 @@ def _softmax_forward(a, axis):
 _log_softmax = Primitive(
     "log_softmax", _log_softmax_forward,
     # d/dx of x - lse(x): g - softmax * sum(g)
-    lambda g, out, a, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
+    lambda xp, g, out, a, axis: g - xp.exp(out) * g.sum(axis=axis, keepdims=True),
 )
 _softmax = Primitive(
     "softmax", _softmax_forward,
     # Jacobian diag(s) - s s^T applied to g: s * (g - <g, s>)
-    lambda g, out, a, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+    lambda xp, g, out, a, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
 )
 
 
@@ -253,6 +280,15 @@ def _reduce(per_sample: np.ndarray, reduction: str) -> np.ndarray:
     return per_sample
 
 
+def _reduce_tensor(per_sample: Tensor, reduction: str) -> Tensor:
+    """``_reduce`` for a Tensor of per-sample losses (the composite forms use it)."""
+    if reduction == "mean":
+        return per_sample.sum() / per_sample.size if per_sample.size else per_sample.sum() * np.nan
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
 def _spread_upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     """d(reduced)/d(per-sample loss) times g, shaped to broadcast against per-sample terms."""
     if reduction == "mean" and n:
@@ -260,7 +296,7 @@ def _spread_upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     return g  # also for an empty batch, whose gradient is empty whatever g is (no 1/0 warning)
 
 
-def _check_reduction(reduction: str) -> None:
+def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
@@ -297,7 +333,7 @@ def _cross_entropy_forward(logits, target, reduction, label_smoothing, class_ind
     return _reduce(per_sample, reduction), (probs, log_probs)
 
 
-def _cross_entropy_grad_logits(g, saved, logits, target, reduction, label_smoothing, class_indices):
+def _cross_entropy_grad_logits(xp, g, saved, logits, target, reduction, label_smoothing, class_indices):
     probs, _ = saved
     n, classes = logits.shape
     if class_indices:
@@ -315,7 +351,7 @@ def _cross_entropy_grad_logits(g, saved, logits, target, reduction, label_smooth
     return grad
 
 
-def _cross_entropy_grad_target(g, saved, logits, target, reduction, label_smoothing, class_indices):
+def _cross_entropy_grad_target(xp, g, saved, logits, target, reduction, label_smoothing, class_indices):
     _, log_probs = saved  # only probability targets can require a gradient
     upstream = _spread_upstream(g, reduction, logits.shape[0])
     if reduction == "none":
@@ -323,9 +359,23 @@ def _cross_entropy_grad_target(g, saved, logits, target, reduction, label_smooth
     return -(1 - label_smoothing) * log_probs * upstream
 
 
+def _cross_entropy_composite(logits, target, reduction, label_smoothing, class_indices):
+    """The same loss op by op: -sum_c q_c log_softmax(logits)_c, reduced."""
+    log_probs = _log_softmax(logits, axis=1)
+    n, classes = logits.shape
+    if class_indices:
+        weights = np.zeros((n, classes), dtype=logits.dtype)
+        weights[np.arange(n), np.asarray(target)] = 1
+        weights = (1 - label_smoothing) * weights + label_smoothing / classes
+    else:
+        weights = target if not label_smoothing else (1 - label_smoothing) * target + label_smoothing / classes
+    per_sample = -(weights * log_probs).sum(axis=1)
+    return _reduce_tensor(per_sample, reduction)
+
+
 _cross_entropy = Primitive(
     "cross_entropy", _cross_entropy_forward, _cross_entropy_grad_logits, _cross_entropy_grad_target,
-    saves=True,
+    saves=True, composite=_cross_entropy_composite,
 )
 
 
@@ -366,7 +416,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     scores = _array(logits)
     labels = _array(target)
     _check_scores(scores, "cross_entropy")
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     class_indices = not (labels.dtype.kind == "f" and labels.ndim == 2)
@@ -390,11 +440,9 @@ def _nll_forward(log_probs, target, reduction):
     return _reduce(per_sample, reduction)
 
 
-def _nll_grad(g, out, log_probs, target, reduction):
+def _nll_grad(xp, g, out, log_probs, target, reduction):
     n = log_probs.shape[0]
-    grad = np.zeros_like(log_probs)
-    grad[np.arange(n), target] = -_spread_upstream(g, reduction, n)
-    return grad
+    return xp.put_add(-_spread_upstream(g, reduction, n), log_probs.shape, (np.arange(n), target))
 
 
 _nll_loss = Primitive("nll_loss", _nll_forward, _nll_grad)  # integer labels have no gradient
@@ -405,7 +453,7 @@ def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
     ``-log_probs[i, target[i]]``, reduced. ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``."""
     scores = _array(log_probs)
     _check_scores(scores, "nll_loss", "log_probs")
-    _check_reduction(reduction)
+    check_reduction(reduction)
     labels = _class_indices(_array(target), scores.shape, "nll_loss")
     return _nll_loss(log_probs, labels, reduction=reduction)
 
@@ -423,7 +471,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or summed, or per-element) squared error ``(input - target) ** 2``; shapes must match."""
     x, y = _array(input), _array(target)
     _same_shape(x, y, "mse_loss")
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if y.dtype != x.dtype and x.dtype.kind == "f" and not isinstance(target, Tensor):
         target = y.astype(x.dtype)  # float64 data against a float32 model: a float32 loss
     diff = input - target
@@ -448,8 +496,8 @@ def _bce_upstream(g, x, reduction):
 
 _bce_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_logits_forward,
-    lambda g, out, x, y, reduction: (ops._sigmoid(x) - y) * _bce_upstream(g, x, reduction),
-    lambda g, out, x, y, reduction: -x * _bce_upstream(g, x, reduction),
+    lambda xp, g, out, x, y, reduction: (xp.sigmoid(x) - y) * _bce_upstream(g, x, reduction),
+    lambda xp, g, out, x, y, reduction: -x * _bce_upstream(g, x, reduction),
 )
 
 
@@ -458,7 +506,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") ->
     logits directly (stable for any magnitude); gradient ``sigmoid(logits) - target``."""
     x, y = _array(logits), _array(target)
     _same_shape(x, y, "binary_cross_entropy_with_logits")
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if x.dtype.kind != "f":
         raise TypeError(f"binary_cross_entropy_with_logits: logits must be floating point, got dtype {x.dtype}")
     if y.dtype != x.dtype and not isinstance(target, Tensor):

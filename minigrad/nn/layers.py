@@ -60,7 +60,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, rng)
 
     def forward(self, x) -> Tensor:
-        return F._linear(self.checked_input(x), self.weight, self.bias)
+        return F.linear_op(self.checked_input(x), self.weight, self.bias)
 
     def checked_input(self, x):
         """``x`` as a Tensor or array with ``in_features`` on its last axis, or a ValueError."""
@@ -93,7 +93,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x) -> Tensor:
-        return F._leaky_relu(x, negative_slope=self.negative_slope)
+        return F.leaky_relu_op(x, negative_slope=self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -123,7 +123,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, seed: int | None = None, rng: np.random.Generator | None = None):
         super().__init__()
-        self.p = F._dropout_probability(p)
+        self.p = F.dropout_probability(p)
         self.rng = make_rng(seed, rng)
 
     def forward(self, x) -> Tensor:
@@ -164,7 +164,7 @@ class MLP(Sequential):
             _positive_int(size, f"sizes[{position}]")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        dropout = F._dropout_probability(dropout)
+        dropout = F.dropout_probability(dropout)
         generator = make_rng(seed, rng)
         layers: list[Module] = []
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -183,7 +183,7 @@ class MLP(Sequential):
         params = self._fused_parameters()
         if params is None:
             return super().forward(x)
-        return F._mlp(self._modules["0"].checked_input(x), *params, activation=self.activation)
+        return F.mlp_op(self._modules["0"].checked_input(x), *params, activation=self.activation)
 
     def _fused_parameters(self) -> list | None:
         """The weights and biases in order when the layers are what ``F.mlp`` computes:

@@ -9,7 +9,7 @@ from minigrad.tensor import Tensor
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        F._check_reduction(reduction)
+        F.check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

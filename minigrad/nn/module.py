@@ -162,7 +162,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.data[...] = 0
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout active) on this module and all below it; returns self."""

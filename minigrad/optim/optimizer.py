@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from minigrad.autograd import enable_grad
+from minigrad.autograd import _buffer_tensor, enable_grad
 from minigrad.tensor import Tensor
 
 ParamGroup = dict[str, Any]
@@ -55,6 +55,17 @@ def check_unit_interval(name: str, value: Any) -> None:
 def check_flag(name: str, value: Any) -> None:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"Invalid {name}: {value!r} (must be True or False)")
+
+
+def grad_array(param: Tensor) -> np.ndarray | None:
+    """The array of ``param``'s gradient (``.grad`` is a Tensor), or None."""
+    grad = param._grad
+    return None if grad is None else grad.data
+
+
+def set_grad_to_buffer(param: Tensor) -> None:
+    """Make ``param.grad`` the Tensor around its slot of the flat gradient buffer."""
+    param._grad = _buffer_tensor(param)
 
 
 class _Chunk:
@@ -238,7 +249,7 @@ class Optimizer:
                     for param in chunk.params:
                         param.grad = None
                     continue
-                grads = [p.grad for p in chunk.params]
+                grads = [grad_array(p) for p in chunk.params]
                 if chunk.flat and all(g is v for g, v in zip(grads, chunk.grad_views)):
                     chunk.grad.fill(0)
                     continue
@@ -263,7 +274,7 @@ class Optimizer:
                 if chunk.flat:
                     self._step_flat_chunk(chunk, group, buffers)
                 else:
-                    self._step_param(chunk, 0, chunk.params[0].grad, group, buffers)
+                    self._step_param(chunk, 0, grad_array(chunk.params[0]), group, buffers)
         return loss
 
     def _check_grads(self) -> None:
@@ -271,7 +282,7 @@ class Optimizer:
         for number, group_chunks in enumerate(self._chunks):
             for chunk in group_chunks:
                 for param, shape in zip(chunk.params, chunk.shapes):
-                    grad = param.grad
+                    grad = grad_array(param)
                     if grad is None or (type(grad) is np.ndarray and grad.shape == shape
                                         and grad.dtype == chunk.dtype):
                         continue
@@ -318,7 +329,7 @@ class Optimizer:
         """One update for the whole chunk when every parameter has a gradient and the same step
         count; otherwise parameter by parameter (the same rule on views, the same bits)."""
         params = chunk.params
-        grads = [p.grad for p in params]
+        grads = [grad_array(p) for p in params]
         states = [self.state.get(p) for p in params]
         first_step = states[0]["step"] if states[0] is not None else 0
         same_step = all((s["step"] if s is not None else 0) == first_step for s in states)
@@ -329,7 +340,7 @@ class Optimizer:
         for index, (param, grad, view) in enumerate(zip(params, grads, chunk.grad_views)):
             if grad is not view:
                 np.copyto(view, grad)
-                param.grad = view
+                set_grad_to_buffer(param)
             if states[index] is None or len(states[index]) != len(buffers) + 1:
                 states[index] = self._state_of(chunk, index, buffers)
         chunk_state = {"step": first_step, **chunk.buffers}
