@@ -2,6 +2,7 @@
 
 A block that must not run is preceded by the line ``<!-- skip-run -->`` (rare: a page may
 have at most two). Pages run in a temporary working directory so they write nothing here.
+Every code line fits a laptop screen: at most CODE_WIDTH characters.
 """
 import re
 from pathlib import Path
@@ -11,6 +12,11 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 BLOCK = re.compile(r"(<!-- skip-run -->\n)?```python\n(.*?)```", re.S)
+FENCED_CODE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+# About what a code block shows on a laptop screen before it scrolls sideways; black's width.
+CODE_WIDTH = 88
+# Pages whose long lines are left to the work that owns their content.
+WRAPPED_LATER = {"backprop.md", "testing-gradients.md"}
 REQUIRED_PAGES = ["index.md", "backprop.md", "optimizers.md", "training.md", "testing-gradients.md",
                   "performance.md", "design.md"]
 
@@ -31,3 +37,24 @@ def test_page_code_blocks_run_in_order(page, tmp_path, monkeypatch):
         if marker:
             continue
         exec(compile(code, f"{page.name} block {number}", "exec"), namespace)
+
+
+def long_code_lines(markdown: str) -> list[str]:
+    return [line for block in FENCED_CODE.findall(markdown) for line in block.splitlines()
+            if len(line) > CODE_WIDTH]
+
+
+def test_long_code_lines_are_found_in_every_kind_of_block():
+    page = ("```bash\n" + "x" * 89 + "\n```\n\n"
+            "prose " + "y" * 100 + "\n\n"
+            "```\n" + "z" * 88 + "\n```\n")
+    assert long_code_lines(page) == ["x" * 89]          # prose may be long, code may not
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(page, marks=pytest.mark.xfail(reason="long lines kept until the page's owner "
+                                                      "wraps them")) if page.name in WRAPPED_LATER
+    else page for page in PAGES], ids=[p.name for p in PAGES])
+def test_code_lines_fit_a_laptop_screen(page):
+    too_long = long_code_lines(page.read_text())
+    assert not too_long, f"{page.name}: code lines over {CODE_WIDTH} characters: {too_long}"
