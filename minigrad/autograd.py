@@ -292,7 +292,10 @@ def _backward(roots, grads, retain_graph, create_graph, inputs, accumulate, trac
     targets = None if inputs is None else {id(t) for t in inputs}
     useful = None if targets is None else _leading_to(order, targets)
     results: dict[int, Any] = {}
-    leaves = {id(r): r for r in roots if r._node is None}
+    leaves = {}
+    for root in roots:
+        if root._node is None:
+            leaves[id(root)] = root
     anomaly = modes.anomaly
     for tensor in order:
         key = id(tensor)
@@ -347,7 +350,8 @@ def _backward(roots, grads, retain_graph, create_graph, inputs, accumulate, trac
             continue
         buffer = leaf._grad_buffer
         if buffer is not None and leaf_grad is buffer and leaf._grad is None:
-            leaf._grad = _buffer_tensor(leaf)  # written in place by a joint rule
+            wrapper = leaf._grad_buffer_tensor  # written in place by a joint rule
+            leaf._grad = wrapper if wrapper is not None and wrapper.data is buffer else _buffer_tensor(leaf)
             continue
         _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
     return results
@@ -532,3 +536,132 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     chosen = None if inputs is None else _as_sequence(inputs, "inputs")
     retain = create_graph if retain_graph is None else retain_graph
     run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph, inputs=chosen)
+
+
+# ---- custom operations, the PyTorch way ------------------------------------------------------
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: ``save_for_backward(*tensors)`` and
+    ``saved_tensors``, ``needs_input_grad`` (one bool per input), and any attribute."""
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        from minigrad.tensor import Tensor
+
+        bad = [type(t).__name__ for t in tensors if t is not None and not isinstance(t, Tensor)]
+        if bad:
+            raise TypeError(f"save_for_backward takes Tensors (or None), got {', '.join(bad)}")
+        self.saved_tensors = tensors
+
+
+class _FunctionNode:
+    """The ``primitive`` of a node made by ``Function.apply``: the engine calls the user's
+    ``backward`` through it, on arrays or, under ``create_graph``, on Tensors."""
+
+    joint_rule = None
+
+    def __init__(self, function: type):
+        self.function = function
+        self.name = function.__name__
+
+    def __repr__(self) -> str:
+        return f"<function node {self.name}>"
+
+    def _call_backward(self, ctx, g) -> tuple:
+        grads = self.function.backward(ctx, g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(ctx.needs_input_grad):
+            raise RuntimeError(
+                f"{self.name}.backward returned {len(grads)} gradients, but forward took "
+                f"{len(ctx.needs_input_grad)} inputs (return None for an input without one)"
+            )
+        for number, (value, need) in enumerate(zip(grads, ctx.needs_input_grad)):
+            if need and value is None:
+                raise RuntimeError(f"{self.name}.backward returned None for input {number}, which requires grad")
+        return grads
+
+    def vjps(self, needs, g, ctx, arrays, params, into=None) -> list:
+        from minigrad.tensor import Tensor
+
+        with no_grad():
+            grads = self._call_backward(ctx, Tensor._from_op(g))
+        return [(value.data if isinstance(value, Tensor) else np.asarray(value)) if need else None
+                for value, need in zip(grads, needs)]
+
+    def graph_vjps(self, node, needs, g, output) -> list:
+        from minigrad.ops import once_differentiable
+        from minigrad.tensor import Tensor
+
+        with enable_grad():
+            grads = self._call_backward(node.saved, g)
+        # A gradient computed on raw arrays has no graph: differentiating through it raises.
+        tied = (g,) + tuple(node.inputs)
+        return [(value if isinstance(value, Tensor) else once_differentiable(value, self.name, *tied)) if need else None
+                for value, need in zip(grads, needs)]
+
+
+class Function:
+    """A custom differentiable operation with a hand-written backward, as ``torch.autograd.Function``.
+
+    Subclass it with two static methods and call ``.apply``:
+
+    >>> import minigrad as mg
+    >>> class Cube(mg.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x * x
+    ...
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 3 * x * x
+
+    ``forward`` runs without recording a graph and returns one Tensor. ``backward`` gets
+    the gradient of the output and returns one gradient per forward input (None for inputs
+    that need none). Written in minigrad ops, as above, the backward is itself
+    differentiable; written on raw arrays (``.data``, ``np.``), it is once-differentiable
+    and a second derivative through it raises, naming the Function. Defining the class
+    again (a notebook cell run twice) simply makes a new Function.
+
+    >>> x = mg.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward(create_graph=True)
+    >>> float(x.grad), float(mg.autograd.grad(x.grad, x)[0])
+    (12.0, 12.0)
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass defines forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs):
+        raise NotImplementedError("a Function subclass defines backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from minigrad.tensor import Tensor
+
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        if not isinstance(result, Tensor):
+            try:
+                result = Tensor(result)
+            except TypeError as error:
+                raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(result).__name__}") from error
+        out = Tensor._from_op(result.data)
+        if modes.grad_enabled and any(needs) and out.data.dtype.kind == "f":
+            node_kind = cls.__dict__.get("_node_kind")
+            if node_kind is None:
+                node_kind = _FunctionNode(cls)
+                type.__setattr__(cls, "_node_kind", node_kind)
+            arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+            out._requires_grad = True
+            out._node = Node(node_kind, args, arrays, ctx, {})
+        return out
+

@@ -100,7 +100,7 @@ class Primitive:
             return _composite_vjps(self, needs, g, inputs, params)
         if not self.differentiable_rules:
             raws = self.vjps(needs, g.data, node.saved, node.arrays, params)
-            return [once_differentiable(raw, g, self.name) if need else None for raw, need in zip(raws, needs)]
+            return [once_differentiable(raw, self.name, g, *inputs) if need else None for raw, need in zip(raws, needs)]
         if self.argnum_rule is not None:
             return [self.argnum_rule(i, tensors, g, output, *inputs, **params) if need else None
                     for i, need in enumerate(needs)]
@@ -145,21 +145,22 @@ def _composite_vjps(primitive: Primitive, needs: tuple, g: Tensor, inputs: tuple
     return [found.get(id(x), np.zeros(np.shape(x.data))) if need else None for x, need in zip(inputs, needs)]
 
 
-def _raise_not_differentiable(xp, g, out, upstream, value, op):
+def _raise_not_differentiable(argnum, xp, g, out, *tied, value, op):
     raise RuntimeError(
         f"the gradient of '{op}' is not differentiable: its backward is computed on raw arrays "
         f"(it is once-differentiable), so a second derivative through it cannot be taken"
     )
 
 
-_once = Primitive("once_differentiable", lambda upstream, value, op: value, _raise_not_differentiable,
+_once = Primitive("once_differentiable", lambda *tied, value, op: value, argnum_rule=_raise_not_differentiable,
                   register=False)
 
 
-def once_differentiable(value, upstream: Tensor, op: str) -> Tensor:
-    """``value``, a gradient computed on raw arrays, as a Tensor tied to ``upstream`` that
-    raises, naming ``op``, if anything tries to differentiate through it."""
-    return _once(upstream, value=np.asarray(value), op=op)
+def once_differentiable(value, op: str, *tied) -> Tensor:
+    """``value``, a gradient computed on raw arrays, as a Tensor tied to the tensors it
+    depends on (the upstream gradient, the op's inputs) that raises, naming ``op``, if
+    anything tries to differentiate through it."""
+    return _once(*tied, value=np.asarray(value), op=op)
 
 
 # ---- arithmetic --------------------------------------------------------------------------

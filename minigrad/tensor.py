@@ -158,7 +158,10 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad and has no graph")
-        (seed,) = autograd.seed_gradients((self,), (gradient,), create_graph)
+        if gradient is None and self.data.size == 1 and not create_graph:
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # the usual loss.backward()
+        else:
+            (seed,) = autograd.seed_gradients((self,), (gradient,), create_graph)
         chosen = None if inputs is None else autograd._as_sequence(inputs, "inputs")
         retain = create_graph if retain_graph is None else retain_graph
         autograd.run_backward(self, seed, retain_graph=retain, create_graph=create_graph, inputs=chosen)

@@ -15,8 +15,6 @@ BLOCK = re.compile(r"(<!-- skip-run -->\n)?```python\n(.*?)```", re.S)
 FENCED_CODE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 # About what a code block shows on a laptop screen before it scrolls sideways; black's width.
 CODE_WIDTH = 88
-# Pages whose long lines are left to the work that owns their content.
-WRAPPED_LATER = {"backprop.md", "testing-gradients.md"}
 REQUIRED_PAGES = ["index.md", "backprop.md", "optimizers.md", "training.md", "testing-gradients.md",
                   "performance.md", "design.md"]
 
@@ -51,10 +49,7 @@ def test_long_code_lines_are_found_in_every_kind_of_block():
     assert long_code_lines(page) == ["x" * 89]          # prose may be long, code may not
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(page, marks=pytest.mark.xfail(reason="long lines kept until the page's owner "
-                                                      "wraps them")) if page.name in WRAPPED_LATER
-    else page for page in PAGES], ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_code_lines_fit_a_laptop_screen(page):
     too_long = long_code_lines(page.read_text())
     assert not too_long, f"{page.name}: code lines over {CODE_WIDTH} characters: {too_long}"

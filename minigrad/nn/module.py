@@ -19,7 +19,9 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from minigrad import io
-from minigrad.tensor import Tensor
+from minigrad.autograd import is_grad_enabled
+from minigrad.ops import Primitive
+from minigrad.tensor import RemovableHandle, Tensor
 
 
 class Parameter(Tensor):
@@ -33,6 +35,100 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+_pass_through = Primitive("module_boundary", lambda a: a, lambda xp, g, out, a: g, register=False)
+
+
+class _ModuleHooks:
+    """A module's registered hooks, by kind, and how a call runs them."""
+
+    def __init__(self):
+        self.pre: dict = {}
+        self.forward: dict = {}
+        self.backward: dict = {}
+
+    def add(self, kind: str, hook) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        hooks = getattr(self, kind)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def call(self, module: "Module", args: tuple, kwargs: dict):
+        for hook in list(self.pre.values()):
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        boundary = None
+        if self.backward and is_grad_enabled():
+            boundary = _BackwardBoundary(module, self.backward)
+            args = boundary.wrap_inputs(args)
+        output = module.forward(*args, **kwargs)
+        for hook in list(self.forward.values()):
+            result = hook(module, args, output)
+            if result is not None:
+                output = result
+        if boundary is not None:
+            output = boundary.wrap_output(output)
+        return output
+
+
+class _BackwardBoundary:
+    """One call's gradients at a module's edges: a pass-through node on each input and on
+    the output, whose tensor hooks collect grad_output and grad_input and then call the
+    module's backward hooks (PyTorch marks the edges of a module the same way)."""
+
+    def __init__(self, module: "Module", hooks: dict):
+        self.module = module
+        self.hooks = hooks
+        self.grad_output = None
+        self.grad_input: list = []
+        self.waiting = 0
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        wrapped = []
+        for number, value in enumerate(args):
+            if isinstance(value, Tensor) and value.requires_grad:
+                value = _pass_through(value)
+                value.register_hook(self._input_hook(number))
+                self.waiting += 1
+            wrapped.append(value)
+        self.grad_input = [None] * len(args)
+        return tuple(wrapped)
+
+    def wrap_output(self, output):
+        if not (isinstance(output, Tensor) and output.requires_grad):
+            return output
+        output = _pass_through(output)
+        output.register_hook(self._output_hook)
+        return output
+
+    def _output_hook(self, grad):
+        self.grad_output = (grad,)
+        if self.waiting == 0:  # no input needs a gradient: the hook fires now, as in PyTorch
+            self._fire()
+
+    def _input_hook(self, number: int):
+        def hook(grad):
+            self.grad_input[number] = grad
+            self.waiting -= 1
+            if self.waiting == 0:
+                replaced = self._fire()
+                if replaced is not None:
+                    return replaced[number]
+            return None
+        return hook
+
+    def _fire(self):
+        grad_input = tuple(self.grad_input)
+        replacement = None
+        for hook in list(self.hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                replacement = grad_input = tuple(result)
+        return replacement
 
 
 class StateDictError(ValueError):
@@ -54,6 +150,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_hooks", None)  # a _ModuleHooks once a hook is registered
 
     # ---- registration --------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -160,7 +257,7 @@ class Module:
         which keeps existing gradient arrays, e.g. views into an optimizer's flat buffer)."""
         for param in self.parameters():
             if set_to_none:
-                param.grad = None
+                param._grad = None
             elif param.grad is not None:
                 param.grad.data[...] = 0
 
@@ -190,7 +287,30 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self.__dict__.get("_hooks") is None:
+            return self.forward(*args, **kwargs)
+        return self._hooks.call(self, args, kwargs)
+
+    # ---- hooks ----------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, args)`` before each forward; a non-None result replaces ``args``."""
+        return self._hook_registry().add("pre", hook)
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """``hook(module, args, output)`` after each forward; a non-None result replaces the output."""
+        return self._hook_registry().add("forward", hook)
+
+    def register_full_backward_hook(self, hook) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` when the gradients with respect to this
+        module's inputs are computed (tuples of Tensors, None for an input that needs no
+        gradient), as PyTorch's; a non-None result replaces ``grad_input``. Enough to log each
+        layer's gradient norms while training, without touching the engine."""
+        return self._hook_registry().add("backward", hook)
+
+    def _hook_registry(self) -> "_ModuleHooks":
+        if self.__dict__.get("_hooks") is None:
+            object.__setattr__(self, "_hooks", _ModuleHooks())
+        return self._hooks
 
     # ---- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

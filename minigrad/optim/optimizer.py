@@ -247,7 +247,7 @@ class Optimizer:
             for chunk in group_chunks:
                 if set_to_none:
                     for param in chunk.params:
-                        param.grad = None
+                        param._grad = None
                     continue
                 grads = [grad_array(p) for p in chunk.params]
                 if chunk.flat and all(g is v for g, v in zip(grads, chunk.grad_views)):
@@ -282,7 +282,7 @@ class Optimizer:
         for number, group_chunks in enumerate(self._chunks):
             for chunk in group_chunks:
                 for param, shape in zip(chunk.params, chunk.shapes):
-                    grad = grad_array(param)
+                    grad = None if param._grad is None else param._grad.data
                     if grad is None or (type(grad) is np.ndarray and grad.shape == shape
                                         and grad.dtype == chunk.dtype):
                         continue
@@ -329,7 +329,7 @@ class Optimizer:
         """One update for the whole chunk when every parameter has a gradient and the same step
         count; otherwise parameter by parameter (the same rule on views, the same bits)."""
         params = chunk.params
-        grads = [grad_array(p) for p in params]
+        grads = [None if p._grad is None else p._grad.data for p in params]
         states = [self.state.get(p) for p in params]
         first_step = states[0]["step"] if states[0] is not None else 0
         same_step = all((s["step"] if s is not None else 0) == first_step for s in states)
