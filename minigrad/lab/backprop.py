@@ -1,8 +1,9 @@
-"""Backprop views: the graph of an expression as Graphviz DOT, and a step-by-step trace.
+"""Backprop views: the graph of an expression, drawn, and a step-by-step trace.
 
-``draw_graph(out)`` returns DOT text: one box per tensor with its op, shape, a value summary
-and, once gradients exist, a gradient summary. ``render_graph(dot, "graph.svg")`` turns it into
-SVG/PNG with Graphviz's ``dot`` program when it is installed (``.dot`` files need nothing).
+``draw_graph(out)`` returns a drawing: one box per tensor with its op, shape, a value
+summary and, once gradients exist, a gradient summary. It is Graphviz DOT text and also
+lays itself out as SVG with no program to install, so a notebook shows it inline;
+``render_graph(drawing, "graph.svg")`` writes it (PNG and PDF need Graphviz's ``dot``).
 
 ``backprop_trace(out)`` runs ``out``'s backward pass (exactly the engine's, through
 ``autograd.run_backward(..., trace=)``) and records every vector-Jacobian product in the
@@ -222,41 +223,192 @@ def _local_derivative(node, index: int, upstream: np.ndarray, elementwise: bool)
 # ---- the graph as DOT -----------------------------------------------------------------------
 
 def draw_graph(tensor: Tensor, names: Names | None = None, trace: BackpropTrace | None = None,
-               path: str | os.PathLike | None = None) -> str:
-    """Graphviz DOT text for ``tensor``'s graph, inputs on the left, ``tensor`` on the right.
+               path: str | os.PathLike | None = None, model=None, fused: bool = False) -> "GraphDrawing":
+    """``tensor``'s graph, drawn: DOT text (what ``str`` gives, for Graphviz) that also draws
+    itself as SVG with no program to install (``.svg()``; a notebook shows it inline).
 
     Each box: name and op, shape, value summary, and the gradient (from ``trace`` for every
     node, else ``.grad`` where the engine kept one: leaves, and tensors that ``retain_grad()``).
-    With ``path`` the drawing is also written there (see ``render_graph``).
+    ``model`` names its parameters by their module path (``0.weight``). A fused ``nn.MLP``
+    node is drawn layer by layer (linear, activation, ...), as a student computes it, unless
+    ``fused=True``. With ``path`` the drawing is also written there (see ``render_graph``).
     """
+    if model is not None:
+        names = {**{name: param for name, param in model.named_parameters()}, **(names or {})}
     order = _graph_tensors(tensor)
-    tensor_names = trace.names if trace is not None else _name_tensors(order, tensor, names)
-    if trace is not None and any(id(t) not in tensor_names for t in order):
+    tensor_names = dict(trace.names) if trace is not None and names is None else _name_tensors(order, tensor, names)
+    if any(id(t) not in tensor_names for t in order):
         tensor_names = _name_tensors(order, tensor, names)
+    grads = {id(item): (trace.grads.get(id(item)) if trace is not None else item.grad) for item in order}
+    inputs_of = {id(t): t._node.inputs for t in order if t._node is not None}
+    if not fused:
+        order = _unfused(order, tensor_names, grads, inputs_of)
+    boxes, edges = [], []
+    number = {id(item): i for i, item in enumerate(order)}
+    for item in order:
+        key = id(item)
+        boxes.append(_Box(f"n{number[key]}", _box_text(item, tensor_names[key], grads.get(key)).split("\n"),
+                          _fill(item, item is tensor), key))
+    for item in order:
+        if item._node is None:
+            continue
+        item_inputs = inputs_of[id(item)]
+        inputs = [p for p in item_inputs if isinstance(p, Tensor)]
+        ordered = len(item_inputs) > 1 and item._node.primitive.name in _ORDERED
+        for index, parent in enumerate(item_inputs):
+            if isinstance(parent, Tensor) and id(parent) in number:
+                edges.append((number[id(parent)], number[id(item)], str(index) if ordered and len(inputs) > 1 else ""))
+    drawing = GraphDrawing(_dot_text(boxes, edges), boxes, edges)
+    if path is not None:
+        render_graph(drawing, path)
+    return drawing
+
+
+def _unfused(order: list, names: dict, grads: dict, inputs_of: dict) -> list:
+    """Replace each fused ``mlp`` node by its layers (the composite the engine differentiates
+    for second derivatives): the same values, one box per linear map and activation. Where
+    the fused node's gradient is known, the layers' gradients are computed from it. Fills
+    ``names``, ``grads`` and ``inputs_of`` (the inputs each box is drawn from) for the new
+    boxes; the graph itself is not changed."""
+    from minigrad.autograd import enable_grad, grad
+
+    if not any(t._node is not None and t._node.primitive.name == "mlp" for t in order):
+        return order
+    result, replaced = [], {}
+    for item in order:
+        node = item._node
+        if node is None or node.primitive.name != "mlp":
+            result.append(item)
+            continue
+        with enable_grad():
+            inputs = [replaced.get(id(x), x) for x in node.inputs]
+            layers_out = node.primitive.composite(*inputs, **node.params)
+        inner = [t for t in _graph_tensors(layers_out) if t._node is not None and not any(t is x for x in inputs)]
+        upstream = grads.get(id(item))
+        if upstream is not None:
+            found = grad(layers_out, inner, grad_outputs=np.asarray(upstream), retain_graph=True, allow_unused=True)
+            grads.update({id(t): g for t, g in zip(inner, found)})
+        base = names.get(id(item), "t")
+        for number, t in enumerate(inner, start=1):
+            names[id(t)] = names[id(item)] if t is layers_out else f"{base}.{number}"
+        replaced[id(item)] = layers_out
+        result.extend(inner)
+        inputs_of.update({id(t): t._node.inputs for t in inner})
+    for item in result:  # users of a fused node are drawn from its last layer
+        if item._node is not None:
+            inputs_of[id(item)] = tuple(replaced.get(id(x), x) for x in inputs_of[id(item)])
+    return result
+
+
+@dataclass
+class _Box:
+    name: str
+    lines: list[str]
+    fill: str
+    key: int
+
+
+class GraphDrawing(str):
+    """A graph as DOT text (the string itself) that also draws itself as SVG: ``svg()``
+    lays it out top-down in layers (inputs at the top, the output at the bottom) with no
+    external program, and a notebook displays it inline."""
+
+    _boxes: list
+    _edges: list
+
+    def __new__(cls, dot: str, boxes: list, edges: list):
+        drawing = super().__new__(cls, dot)
+        drawing._boxes, drawing._edges = boxes, edges
+        return drawing
+
+    def svg(self) -> str:
+        return _svg(self._boxes, self._edges)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+
+def _dot_text(boxes: list, edges: list) -> str:
     lines = [
         "digraph minigrad {",
         "  rankdir=LR;",
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
         '  edge [color="#555555"];',
     ]
-    number = {id(item): i for i, item in enumerate(order)}
-    for item in order:
-        key = id(item)
-        grad = trace.grads.get(key) if trace is not None else item.grad
-        lines.append(f'  n{number[key]} [label="{_escape(_box_text(item, tensor_names[key], grad))}", '
-                     f'fillcolor="{_fill(item, item is tensor)}"];')
-    for item in order:
-        if item._node is None:
-            continue
-        for index, parent in enumerate(item._node.inputs):
-            if isinstance(parent, Tensor):
-                label = f' [label="{index}"]' if len(item._node.inputs) > 1 and item._node.primitive.name in _ORDERED else ""
-                lines.append(f"  n{number[id(parent)]} -> n{number[id(item)]}{label};")
+    lines += [f'  {box.name} [label="{_escape(chr(10).join(box.lines))}", fillcolor="{box.fill}"];' for box in boxes]
+    lines += [f"  n{a} -> n{b}" + (f' [label="{label}"]' if label else "") + ";" for a, b, label in edges]
     lines.append("}")
-    dot = "\n".join(lines) + "\n"
-    if path is not None:
-        render_graph(dot, path)
-    return dot
+    return "\n".join(lines) + "\n"
+
+
+_CHAR_WIDTH, _LINE_HEIGHT, _PAD, _GAP_X, _GAP_Y = 7.2, 15, 8, 22, 46
+
+
+def _layers(count: int, edges: list) -> list[int]:
+    """A layer per box: ops one below their lowest input, inputs just above their first user."""
+    parents: dict[int, list[int]] = {i: [] for i in range(count)}
+    children: dict[int, list[int]] = {i: [] for i in range(count)}
+    for a, b, _ in edges:
+        parents[b].append(a)
+        children[a].append(b)
+    layer = [0] * count
+    for i in range(count):  # boxes come inputs first, so parents are placed before children
+        if parents[i]:
+            layer[i] = 1 + max(layer[p] for p in parents[i])
+    for i in range(count):
+        if not parents[i] and children[i]:
+            layer[i] = min(layer[c] for c in children[i]) - 1
+    return layer
+
+
+def _svg(boxes: list, edges: list) -> str:
+    from html import escape
+
+    layer = _layers(len(boxes), edges)
+    widths = [max(len(line) for line in box.lines) * _CHAR_WIDTH + 2 * _PAD for box in boxes]
+    heights = [len(box.lines) * _LINE_HEIGHT + 2 * _PAD for box in boxes]
+    rows: dict[int, list[int]] = {}
+    for i, l in enumerate(layer):
+        rows.setdefault(l, []).append(i)
+    parents: dict[int, list[int]] = {}
+    for a, b, _ in edges:
+        parents.setdefault(b, []).append(a)
+    x_center = [0.0] * len(boxes)
+    y_top, y = {}, 20.0
+    total_width = max(sum(widths[i] for i in row) + _GAP_X * (len(row) - 1) for row in rows.values()) + 40
+    for l in sorted(rows):
+        row = rows[l]
+        if l > min(rows):  # order by the mean position of the inputs: fewer crossings
+            row.sort(key=lambda i: np.mean([x_center[p] for p in parents.get(i, [])]) if parents.get(i) else 0)
+        x = (total_width - (sum(widths[i] for i in row) + _GAP_X * (len(row) - 1))) / 2
+        for i in row:
+            x_center[i] = x + widths[i] / 2
+            x += widths[i] + _GAP_X
+        y_top[l] = y
+        y += max(heights[i] for i in row) + _GAP_Y
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width:.0f}" height="{y - _GAP_Y + 20:.0f}" '
+             f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
+    for a, b, label in edges:
+        x1, y1 = x_center[a], y_top[layer[a]] + heights[a]
+        x2, y2 = x_center[b], y_top[layer[b]]
+        middle = (y1 + y2) / 2
+        parts.append(f'<path d="M {x1:.1f} {y1:.1f} C {x1:.1f} {middle:.1f}, {x2:.1f} {middle:.1f}, {x2:.1f} {y2:.1f}" '
+                     f'fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>')
+        if label:
+            parts.append(f'<text x="{(x1 + 3 * x2) / 4 + 4:.1f}" y="{(y1 + 3 * y2) / 4:.1f}" fill="#555">{label}</text>')
+    for i, box in enumerate(boxes):
+        left, top = x_center[i] - widths[i] / 2, y_top[layer[i]]
+        parts.append(f'<g id="{box.name}"><rect x="{left:.1f}" y="{top:.1f}" width="{widths[i]:.1f}" '
+                     f'height="{heights[i]:.1f}" rx="6" fill="{box.fill}" stroke="#666"/>')
+        for k, line in enumerate(box.lines):
+            weight = ' font-weight="bold"' if k == 0 else ""
+            parts.append(f'<text x="{left + _PAD:.1f}" y="{top + _PAD + (k + 0.8) * _LINE_HEIGHT:.1f}"{weight}>'
+                         f"{escape(line)}</text>")
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 # Ops whose inputs play different parts: number the edges so a reader knows which is which.
@@ -287,16 +439,18 @@ def _escape(text: str) -> str:
 
 
 def render_graph(dot: str, path: str | os.PathLike) -> str:
-    """Write DOT text to ``path``: ``.dot``/``.gv`` as text; ``.svg``/``.png``/``.pdf`` through
+    """Write a graph to ``path``: ``.dot``/``.gv`` as text; ``.svg`` of a ``draw_graph``
+    drawing with minigrad's own layout; other DOT text and ``.png``/``.pdf`` through
     Graphviz's ``dot`` program (a RuntimeError says so if it is not on PATH). The file appears
     whole or not at all (written to a temporary file, then renamed)."""
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     if suffix not in ("dot", "gv", "svg", "png", "pdf"):
         raise ValueError(f"cannot write a graph as {path!r}: use a .dot, .gv, .svg, .png or .pdf file")
-    if suffix in ("dot", "gv"):
+    if suffix in ("dot", "gv") or suffix == "svg" and isinstance(dot, GraphDrawing):
+        text = dot.svg() if suffix == "svg" else str(dot)
         with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(dot)
+            handle.write(text)
         return path
     program = shutil.which("dot")
     if program is None:

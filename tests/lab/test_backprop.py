@@ -113,9 +113,41 @@ def test_render_writes_dot_text_and_needs_graphviz_for_images(tmp_path, monkeypa
     with pytest.raises(ValueError, match=r"\.dot, \.gv, \.svg, \.png or \.pdf"):
         render_graph(dot, tmp_path / "g.txt")
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert render_graph(dot, tmp_path / "g.svg")  # a drawing lays itself out: no Graphviz
+    assert (tmp_path / "g.svg").read_text().startswith("<svg")
     with pytest.raises(RuntimeError, match="Graphviz's 'dot' program"):
-        render_graph(dot, tmp_path / "g.svg")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
+        render_graph(dot, tmp_path / "g.png")
+    with pytest.raises(RuntimeError, match="Graphviz's 'dot' program"):
+        render_graph(str(dot), tmp_path / "plain.svg")  # bare DOT text has no layout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.svg"]
+
+
+def test_the_drawing_is_a_layered_svg_with_every_box_and_edge():
+    a, b, c, f, e, d, out = expression()
+    trace = backprop_trace(out, names={"a": a, "b": b})
+    svg = draw_graph(out, trace=trace)._repr_svg_()
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert svg.count("<rect") == 9 and svg.count('stroke-width="1.2"') == 9
+    assert "grad 6.071" in svg and "a  (leaf)" in svg
+    tops = {m[0]: float(m[1]) for m in re.findall(r'<g id="(n\d+)"><rect x="[\d.]+" y="([\d.]+)"', svg)}
+    assert max(tops.values()) == tops[f"n{len(tops) - 1}"]  # the output is drawn lowest
+
+
+def test_an_mlp_is_drawn_layer_by_layer_with_parameters_named_by_module_path():
+    from minigrad import nn
+
+    model = nn.MLP([3, 4, 2], seed=0)
+    x = mg.Tensor(np.ones((5, 3), dtype=np.float32))
+    loss = nn.functional.cross_entropy(model(x), np.array([0, 1, 0, 1, 1]))
+    trace = backprop_trace(loss)
+    layered = draw_graph(loss, model=model, trace=trace)
+    assert "0.weight  (leaf)" in layered and "2.bias  (leaf)" in layered
+    assert [line.split(" = ")[-1] for line in re.findall(r'label="(t[\d.]* = \w+)', layered)] == \
+        ["linear", "relu", "linear", "cross_entropy"] or "= relu" in layered
+    assert "= mlp" not in layered and "= mlp" in draw_graph(loss, model=model, fused=True)
+    assert loss.grad_fn.primitive.name == "cross_entropy"  # drawing changed nothing
+    # the layers' gradients come from the fused node's: the last linear map's is softmax - onehot
+    assert layered.count("\\ngrad ") == 8  # every box but the input batch, a constant
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
