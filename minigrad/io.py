@@ -141,6 +141,19 @@ def _naming_the_path(error: OSError, path: str) -> OSError:
     return _reworded(error, f"cannot write {path!r}: {error.strerror}")
 
 
+def _save_target(path: str) -> str:
+    """The file a save of ``path`` replaces: the file a symbolic link points to (the link
+    stays a link), and never a directory or a device, a pipe or a socket (renaming onto
+    /dev/null would replace the device itself)."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a directory; give a file name")
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise OSError(f"cannot write {path!r}: it is not a regular file (a device, a pipe or a socket), "
+                      f"which a save, replacing the file whole, must not replace")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_path(path: PathLike) -> Iterator[str]:
     """A temporary file name beside ``path`` for writers that want a name, not a file object
@@ -149,7 +162,7 @@ def atomic_path(path: PathLike) -> Iterator[str]:
     ordinarily created file gets; on any exception it is deleted and ``path`` is untouched.
     Missing directories are created (figures go where they are asked for).
     """
-    path = os.fspath(path)
+    path = _save_target(os.fspath(path))
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     name = os.path.basename(path)
@@ -176,7 +189,7 @@ def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
     deleted and ``path`` keeps its previous contents; an OSError without a file name (a
     full disk) gets one, the same errno and ``path`` in its message.
     """
-    path = Path(path)
+    path = Path(_save_target(os.fspath(path)))
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot save {str(path)!r}: directory {str(directory)!r} does not exist")
@@ -202,15 +215,14 @@ def check_output_path(path: PathLike, make_dirs: bool = False) -> str:
     """Check that a file can be saved at ``path`` before the work that produces it starts.
 
     A training run or a sweep can take hours; its results must have somewhere to go. This
-    refuses a path that is a directory (IsADirectoryError), whose folder is missing
-    (FileNotFoundError; with ``make_dirs=True`` the folder is created instead, as ``mkdir
-    -p`` does) or where no file can be created (PermissionError and the like, found by
-    creating and removing a temporary file there). Each message names the path. Returns
-    ``path`` as a string.
+    refuses a path that is a directory (IsADirectoryError) or a device (OSError), whose
+    folder is missing (FileNotFoundError; with ``make_dirs=True`` the folder is created
+    instead, as ``mkdir -p`` does) or where no file can be created (PermissionError and the
+    like, found by creating and removing a temporary file there). Each message names the
+    path. Returns ``path`` as a string.
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"cannot write {path!r}: it is a directory; give a file name")
+    given = os.fspath(path)
+    path = _save_target(given)
     directory = os.path.dirname(path) or "."
     if make_dirs:
         _make_directories(directory, path)
@@ -219,10 +231,11 @@ def check_output_path(path: PathLike, make_dirs: bool = False) -> str:
     try:
         fd, temporary = _create_temporary(directory, os.path.basename(path), ".tmp")
     except OSError as error:
-        raise _reworded(error, f"cannot write {path!r}: {error.strerror or error}") from None
+        raise _reworded(error, f"cannot write {given!r}: no file can be created in {directory!r} "
+                               f"({error.strerror or error})") from None
     os.close(fd)
     _remove_quietly(temporary)
-    return path
+    return given
 
 
 def _make_directories(directory: str, path: str) -> None:

@@ -253,3 +253,27 @@ def test_a_write_error_names_the_file(tmp_path, monkeypatch):
         io.save_npz(tmp_path / "run.npz", {"a": np.ones(2)})
     assert caught.value.errno == errno.ENOSPC
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_save_through_a_symbolic_link_replaces_the_file_it_points_to(tmp_path):
+    real = tmp_path / "runs" / "run.npz"
+    real.parent.mkdir()
+    io.save_npz(real, {"a": np.zeros(2)})
+    link = tmp_path / "latest.npz"
+    link.symlink_to(real)
+    io.save_npz(link, {"a": np.ones(2)})
+    assert link.is_symlink() and os.path.samefile(link, real)
+    np.testing.assert_array_equal(io.load_npz(real)["a"], np.ones(2))
+    assert sorted(p.name for p in real.parent.iterdir()) == ["run.npz"]
+
+
+def test_a_device_or_pipe_is_never_replaced_by_a_save(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for save in (lambda: io.save_npz(pipe, {"a": np.ones(2)}), lambda: io.check_output_path(pipe)):
+        with pytest.raises(OSError, match="'.*pipe'.*not a regular file"):
+            save()
+    with pytest.raises(OSError, match="not a regular file"):
+        with io.atomic_path(pipe):
+            pass
+    assert pipe.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["pipe"]

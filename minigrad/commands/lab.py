@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from minigrad.commands.paths import prepare_outputs
 from minigrad.lab.functions import FUNCTIONS, get_function
 from minigrad.lab.run import OPTIMIZERS, run
 from minigrad.lab.table import step_table
@@ -145,9 +146,9 @@ def _schedule_number(spec: str, name: str, text: str) -> int | float:
         raise ValueError(f"bad --schedule {spec!r}: {name} must be a number, got {text!r}") from None
 
 
-def _fail(command: str, error: Exception) -> int:
+def _fail(command: str, error: Exception | str, code: int = 2) -> int:
     print(f"minigrad lab {command}: error: {error}", file=sys.stderr)
-    return 2
+    return code
 
 
 def run_table(args) -> int:
@@ -162,6 +163,9 @@ def run_table(args) -> int:
 
 def run_compare(args) -> int:
     names = list(dict.fromkeys(name.lower() for name in args.optimizers))
+    problem = prepare_outputs({"--out": args.out})
+    if problem:
+        return _fail("compare", problem)
     try:
         objective = get_function(args.function)
         lrs = _learning_rates(names, args.lr)
@@ -174,6 +178,8 @@ def run_compare(args) -> int:
         save_comparison(trajectories, args.out, **options)
     except (ValueError, TypeError) as error:
         return _fail("compare", error)
+    except OSError as error:
+        return _fail("compare", error, code=1)
     for trajectory in trajectories:
         print(trajectory.summary())
     print(f"saved {args.out}")
