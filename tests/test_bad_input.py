@@ -299,3 +299,95 @@ def schedule_with_a_fractional_step_size(folder):
 def decay_schedule_with_a_fractional_step_count(folder):
     from minigrad.commands.lab import schedule_from
     return Case(lambda: schedule_from("decay:0.5:1.5"), ValueError, ["decay:0.5:1.5", "STEPS", "'1.5'"])
+
+
+# ==== the command line ========================================================================
+
+@pytest.fixture(scope="module")
+def cli_checkpoint(tmp_path_factory) -> bytes:
+    """A checkpoint written by `minigrad train` (iris, one epoch, seed 0): its bytes."""
+    from minigrad.cli import main
+
+    path = tmp_path_factory.mktemp("checkpoint") / "run.npz"
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "1", "--checkpoint", str(path),
+                 "--quiet"]) == 0
+    return path.read_bytes()
+
+
+@pytest.fixture
+def workspace(tmp_path, cli_checkpoint, monkeypatch, capsys) -> Path:
+    """A folder with good and bad inputs, where any training started is a test failure."""
+    capsys.readouterr()
+    (tmp_path / "run.npz").write_bytes(cli_checkpoint)
+    (tmp_path / "truncated.npz").write_bytes(cli_checkpoint[: len(cli_checkpoint) // 2])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "text.npz").write_text("epoch 3, loss 0.2\n")
+    arrays = io.load_npz(tmp_path / "run.npz")
+    del arrays["history/train_loss"]
+    io.save_npz(tmp_path / "no_history.npz", arrays)
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("a file, not a folder")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started before the error was found")
+
+    monkeypatch.setattr("minigrad.train._train_one_epoch", no_work)
+    monkeypatch.setattr("minigrad.commands.lab.run", no_work)
+    return tmp_path
+
+
+TRAIN = ["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--quiet"]
+CLI_CASES = [
+    # (arguments with {dir} for the workspace, exit code, words of the message)
+    pytest.param([*TRAIN, "--resume", "{dir}/truncated.npz"], 1, ["truncated.npz", "truncated"], id="resume-truncated"),
+    pytest.param([*TRAIN, "--resume", "{dir}/empty.npz"], 1, ["empty.npz", "empty"], id="resume-empty"),
+    pytest.param([*TRAIN, "--resume", "{dir}/text.npz"], 1, ["text.npz", "not an .npz archive"], id="resume-text"),
+    pytest.param([*TRAIN, "--resume", "{dir}/no_history.npz"], 1, ["no_history.npz", "history/train_loss"],
+                 id="resume-incomplete"),
+    pytest.param([*TRAIN, "--resume", "{dir}/missing.npz"], 1, ["missing.npz", "does not exist"], id="resume-missing"),
+    pytest.param([*TRAIN, "--resume", "{dir}/adir"], 1, ["adir", "is a directory"], id="resume-directory"),
+    pytest.param([*TRAIN, "--resume", "{dir}/run.npz", "--seed", "1"], 2, ["--seed 1", "run.npz (--seed 0)"],
+                 id="resume-other-seed"),
+    pytest.param([*TRAIN, "--resume", "{dir}/run.npz", "--dataset", "wine"], 2,
+                 ["--dataset wine", "(--dataset iris)"], id="resume-other-dataset"),
+    pytest.param([*TRAIN, "--plot", "{dir}/adir"], 2, ["--plot", "adir", "is a directory"], id="train-plot-directory"),
+    pytest.param([*TRAIN, "--checkpoint", "{dir}/adir"], 2, ["--checkpoint", "adir", "is a directory"],
+                 id="train-checkpoint-directory"),
+    pytest.param([*TRAIN, "--checkpoint", "{dir}/afile/run.npz"], 2, ["--checkpoint", "afile", "not a directory"],
+                 id="train-checkpoint-under-a-file"),
+    pytest.param(["compare", "--dataset", "iris", "--epochs", "1", "--plot", "{dir}/adir"], 2,
+                 ["--plot", "adir", "is a directory"], id="compare-plot-directory"),
+    pytest.param(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--out", "{dir}/adir"], 2,
+                 ["--out", "adir", "is a directory"], id="sweep-out-directory"),
+    pytest.param(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--plot", "{dir}/afile/lr.png"], 2,
+                 ["--plot", "afile", "not a directory"], id="sweep-plot-under-a-file"),
+    pytest.param(["lab", "compare", "--function", "rosenbrock", "--out", "{dir}/adir"], 2,
+                 ["--out", "adir", "is a directory"], id="lab-compare-out-directory"),
+    pytest.param(["lab", "table", "--function", "square", "--schedule", "step:2.5:0.5"], 2,
+                 ["step:2.5:0.5", "STEP_SIZE must be a positive integer", "'2.5'"], id="lab-schedule-fraction"),
+]
+
+
+@pytest.mark.parametrize("arguments, code, words", CLI_CASES)
+def test_command_errors_are_one_line_before_any_work(workspace, capsys, arguments, code, words):
+    from minigrad.cli import main
+
+    before = files_in(workspace)
+    argv = [argument.replace("{dir}", str(workspace)) for argument in arguments]
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    command = " ".join(argv[:2]) if argv[0] == "lab" else argv[0]
+    assert captured.err.startswith(f"minigrad {command}: error: ") and captured.err.count("\n") == 1, captured.err
+    for word in words:
+        assert word in captured.err, f"{word!r} is not in {captured.err!r}"
+    assert files_in(workspace) == before
+
+
+def test_an_unwritable_system_folder_is_refused_before_the_sweep(workspace, capsys):
+    from minigrad.cli import main
+
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+    assert main(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--out", "/proc/r.csv"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad sweep: error: --out: cannot write '/proc/r.csv': no file can be created in '/proc'")
