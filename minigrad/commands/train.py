@@ -73,30 +73,23 @@ class OptionConflict(ValueError):
     """Options given on the command line that contradict the resumed run's."""
 
 
-def run_options(args, saved: dict | None = None, source: str = "") -> list[str]:
+def run_options(args, saved: dict | None = None, source: str = "") -> None:
     """Fill in the run options ``args`` left out: the resumed run's (``saved``, the metadata
-    of its checkpoint ``source``) if it recorded them, else the defaults. Returns the flags
-    taken from the checkpoint; raises OptionConflict listing the flags given that differ."""
+    of its checkpoint ``source``) where it recorded them, else the defaults. Raises
+    OptionConflict, changing nothing, if options given differ from the recorded ones."""
     saved = saved or {}
-    conflicts, inherited = [], []
-    for name, default in RUN_DEFAULTS.items():
-        if not hasattr(args, name):
-            continue  # compare has no --optimizer
-        given, recorded = getattr(args, name), saved.get(name)
-        if recorded is None:
-            setattr(args, name, default if given is None else given)
-        elif given is None:
-            setattr(args, name, recorded)
-            inherited.append(_flag(name, recorded))
-        elif given != recorded:
-            conflicts.append((_flag(name, given), _flag(name, recorded)))
+    names = [name for name in RUN_DEFAULTS if hasattr(args, name)]  # compare has no --optimizer
+    conflicts = [(_flag(name, getattr(args, name)), _flag(name, saved[name])) for name in names
+                 if saved.get(name) is not None and getattr(args, name) not in (None, saved[name])]
     if conflicts:
         raise OptionConflict(
             f"{' '.join(given for given, _ in conflicts)} differ{'s' * (len(conflicts) == 1)} from the run in "
             f"{source} ({' '.join(recorded for _, recorded in conflicts)}); a resumed run keeps its data split, "
             f"model, batches and optimizer. Leave {'that option' if len(conflicts) == 1 else 'those options'} "
             f"out to continue it, or start a new run without --resume")
-    return inherited
+    for name in names:
+        if getattr(args, name) is None:
+            setattr(args, name, saved[name] if saved.get(name) is not None else RUN_DEFAULTS[name])
 
 
 def _flag(name: str, value) -> str:
@@ -180,21 +173,10 @@ class Experiment:
 
 
 def run(args) -> int:
-    resumed = None
-    if args.resume:
-        try:
-            resumed = read_checkpoint_info(args.resume)
-        except (CheckpointError, OSError) as error:
-            return _fail(error, 1)
     try:
-        run_options(args, resumed.metadata if resumed else None, args.resume)
-    except OptionConflict as error:
-        return _fail(error, 2)
-    problem = prepare_outputs({"--plot": args.plot, "--checkpoint": args.checkpoint})
-    if problem:
-        return _fail(problem, 2)
-    if args.epochs is None and resumed is not None:
-        args.epochs = resumed.metadata.get("epochs")  # continue to the run's own target
+        resumed = _check_before_training(args)
+    except _Refused as refused:
+        return _fail(refused.message, refused.code)
     experiment = Experiment.from_args(args)
     model = experiment.model()
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
@@ -241,6 +223,35 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+class _Refused(Exception):
+    def __init__(self, message, code: int):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def _check_before_training(args) -> CheckpointInfo | None:
+    """Everything that can be found wrong before training: the checkpoint to resume (read
+    whole; exit 1 if damaged), the options against the ones it recorded (exit 2), the output
+    paths (exit 2). Fills in the options left out; returns the resumed run's info."""
+    resumed = None
+    if args.resume:
+        try:
+            resumed = read_checkpoint_info(args.resume)
+        except (CheckpointError, OSError) as error:
+            raise _Refused(error, 1) from None
+    try:
+        run_options(args, resumed.metadata if resumed else None, args.resume)
+    except OptionConflict as error:
+        raise _Refused(error, 2) from None
+    problem = prepare_outputs({"--plot": args.plot, "--checkpoint": args.checkpoint})
+    if problem:
+        raise _Refused(problem, 2)
+    target = resumed.metadata.get("epochs") if resumed else None
+    if args.epochs is None and isinstance(target, int) and target > 0:
+        args.epochs = target  # a resumed run goes on to its own target
+    return resumed
 
 
 def _resume_notes(args, resumed: CheckpointInfo, epochs: int) -> None:
