@@ -83,13 +83,14 @@ def _remove_stale_temporaries(directory: str, name: str) -> None:
         return
     pattern = _temporary_pattern(name, os.path.splitext(name)[1])
     try:
-        entries = [entry.name for entry in os.scandir(directory) if pattern.fullmatch(entry.name)]
+        entries = [entry.name for entry in os.scandir(directory)
+                   if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
     except OSError:
         return
     for entry in entries:
         candidate = os.path.join(directory, entry)
         try:
-            fd = os.open(candidate, os.O_RDONLY)
+            fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             continue
         try:
@@ -134,9 +135,10 @@ def _reworded(error: OSError, message: str) -> OSError:
     return reworded
 
 
-def _naming_the_path(error: OSError, path: str) -> OSError:
-    """A write error that does not say which file (a full disk) reworded to name ``path``."""
-    if error.errno is None or error.filename is not None:
+def _naming_the_path(error: OSError, path: str, temporary: str) -> OSError:
+    """A write error that does not say which file (a full disk), or names our temporary,
+    reworded to name ``path``, the file the user asked for."""
+    if error.errno is None or error.filename not in (None, temporary):
         return error
     return _reworded(error, f"cannot write {path!r}: {error.strerror}")
 
@@ -159,8 +161,9 @@ def atomic_path(path: PathLike) -> Iterator[str]:
     """A temporary file name beside ``path`` for writers that want a name, not a file object
     (matplotlib, its GIF writer, Graphviz). It keeps ``path``'s extension, which such writers
     read. When the block succeeds the file is renamed onto ``path``, with the mode an
-    ordinarily created file gets; on any exception it is deleted and ``path`` is untouched.
-    Missing directories are created (figures go where they are asked for).
+    ordinarily created file gets; on any exception it is deleted and ``path`` is untouched
+    (an OSError about the temporary is reworded to name ``path``). Missing directories are
+    created (figures go where they are asked for).
     """
     path = _save_target(os.fspath(path))
     directory = os.path.dirname(path) or "."
@@ -170,6 +173,9 @@ def atomic_path(path: PathLike) -> Iterator[str]:
     try:
         yield temporary
         os.replace(temporary, path)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise _naming_the_path(error, path, temporary) from None
     except BaseException:
         _remove_quietly(temporary)
         raise
@@ -202,7 +208,7 @@ def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
         os.replace(temporary, path)
     except OSError as error:
         _remove_quietly(temporary)
-        raise _naming_the_path(error, str(path)) from None
+        raise _naming_the_path(error, str(path), temporary) from None
     except BaseException:
         _remove_quietly(temporary)
         raise

@@ -277,3 +277,22 @@ def test_a_device_or_pipe_is_never_replaced_by_a_save(tmp_path):
         with io.atomic_path(pipe):
             pass
     assert pipe.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_figure_writer_failing_on_its_temporary_names_the_figure(tmp_path):
+    import errno
+
+    target = tmp_path / "curves.png"
+    with pytest.raises(OSError, match=r"cannot write '.*curves.png': No space left on device"):
+        with io.atomic_path(target) as temporary:
+            raise OSError(errno.ENOSPC, "No space left on device", temporary)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_regular_files_named_like_temporaries_are_removed(tmp_path):
+    (tmp_path / ".run.npz.a1b2c3d4.tmp").mkdir()
+    (tmp_path / ".run.npz.zzzzzzzz.tmp").symlink_to(tmp_path / "elsewhere")
+    os.mkfifo(tmp_path / ".run.npz.qqqqqqqq.tmp")
+    io.save_npz(tmp_path / "run.npz", {"a": np.ones(2)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".run.npz.a1b2c3d4.tmp", ".run.npz.qqqqqqqq.tmp", ".run.npz.zzzzzzzz.tmp", "run.npz"]
