@@ -6,16 +6,18 @@ minigrad's backward). Two figures that are not trajectories (the bias of a movin
 started at zero, and the learning-rate schedules) call ``optim.functional`` and the closed-form
 schedules directly.
 
-    python examples/optimizer_figures.py                       # docs/figures/optimizers/*.png
-    python examples/optimizer_figures.py --fast                # fewer steps, into ./optimizer_figures
+    python examples/optimizer_figures.py                       # ./optimizer_figures/*.png
+    python examples/optimizer_figures.py --fast --out /tmp/x   # fewer steps, into /tmp/x
     python examples/optimizer_figures.py --only adam_bias_correction
+    python examples/optimizer_figures.py --docs                # refresh docs/figures/optimizers/*.png
+
+Only ``--docs`` writes into the repository's docs/figures/optimizers/, whose files are
+tracked: running an example must not change them by accident.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -23,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from minigrad import lab, optim
+from minigrad.io import atomic_path
 from minigrad.lab.plots import COLORS, plot_trajectories
 from minigrad.optim import functional as F
 from minigrad.optim import lr_scheduler as schedules
@@ -183,18 +186,9 @@ def _figure(width: float, height: float):
 
 
 def _save(figure, path: Path, dpi: int = 110) -> str:
-    """Write through a temporary file, so a failed draw never leaves half a PNG behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fig-", suffix=".png")
-    os.close(handle)
-    try:
+    """Write whole or not at all, as every minigrad figure is (``minigrad.io.atomic_path``)."""
+    with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=dpi)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
     return str(path)
 
 
@@ -302,16 +296,25 @@ FIGURES: dict[str, Callable[[Path, bool], str]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true",
-                        help="a fifth of the steps; writes to ./optimizer_figures unless --out is given")
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"output folder (default: {DOCS_FIGURES}, or ./optimizer_figures with --fast)")
+    parser.add_argument("--fast", action="store_true", help="a fifth of the steps (for the tests)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=Path("optimizer_figures"),
+                       help="output folder (default: ./optimizer_figures)")
+    where.add_argument("--docs", action="store_true", help=f"save over the figures in {DOCS_FIGURES}")
     parser.add_argument("--only", nargs="+", choices=sorted(FIGURES), default=None, help="draw only these figures")
     args = parser.parse_args(argv)
-    # Fast pictures are for checking that the script works: never over the docs' own figures by default.
-    out = args.out or (Path("optimizer_figures") if args.fast else DOCS_FIGURES)
+    if args.docs:
+        if args.fast:  # fast pictures check that the script works; they never replace the docs' own
+            parser.error("--fast figures cannot go to the docs: leave out --fast or --docs")
+        args.out = DOCS_FIGURES
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    out = args.out
     for name in args.only or FIGURES:
         started = time.perf_counter()
         path = FIGURES[name](out, args.fast)

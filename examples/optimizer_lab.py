@@ -6,9 +6,12 @@
 3. Figures: five optimizers on Rosenbrock, the elongated bowl, the saddle, x^2 (PNG), the
    saddle and Rosenbrock animated (GIF), and AdaGrad's shrinking steps.
 
-    python examples/optimizer_lab.py                      # figures into docs/figures/
-    python examples/optimizer_lab.py --fast               # few steps and frames, into ./lab_figures/
-    python examples/optimizer_lab.py --fast --out /tmp/x
+    python examples/optimizer_lab.py                      # figures into ./lab_figures/
+    python examples/optimizer_lab.py --fast --out /tmp/x  # few steps and frames, into /tmp/x
+    python examples/optimizer_lab.py --docs               # refresh the figures in docs/figures/
+
+Only ``--docs`` writes into the repository's docs/figures/, whose files are tracked: running
+an example must not change them by accident.
 """
 import argparse
 import os
@@ -51,15 +54,25 @@ def figures(out: str, fast: bool) -> None:
         print("saved", path)
 
 
-def main() -> None:
+DOCS_FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures")
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="few steps and frames (for the tests)")
-    parser.add_argument("--out", default=None,
-                        help="where to save the figures (default: docs/figures; with --fast: ./lab_figures)")
-    args = parser.parse_args()
-    if args.out is None:
-        # The fast mode's rough figures must never replace the ones the docs show.
-        args.out = "lab_figures" if args.fast else os.path.join(os.path.dirname(__file__), "..", "docs", "figures")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", default="lab_figures", help="where to save the figures (default: ./lab_figures)")
+    where.add_argument("--docs", action="store_true", help="save them over the figures in docs/figures/")
+    args = parser.parse_args(argv)
+    if args.docs:
+        if args.fast:  # the fast mode's rough figures must never replace the ones the docs show
+            parser.error("--fast figures cannot go to the docs: leave out --fast or --docs")
+        args.out = DOCS_FIGURES
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
     slide_tables()
     rosenbrock_race(200 if args.fast else 3000)
     figures(args.out, args.fast)

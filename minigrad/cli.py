@@ -3,6 +3,11 @@
 Each subcommand lives in its own module, which provides ``register(subparsers)``:
 it adds its parser and sets ``func`` (called with the parsed arguments, returning
 an exit code). Adding a subcommand means adding its module name to SUBCOMMANDS.
+
+Exit status: 0 done; 2 the command was used wrongly (argparse's own errors, an option's
+value, an output path that cannot be written), with a one-line ``minigrad CMD: error: ...``
+on stderr; 1 it failed while working (a damaged input file, a diverged run, a full disk),
+also in one line; 141 its output pipe was closed.
 """
 from __future__ import annotations
 
@@ -42,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         # do, and keep Python from failing again while it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:
+        # The commands report the failures they expect with more context; whatever else the
+        # system refuses (a full disk, a permission) is still one line, not a traceback.
+        command = " ".join(filter(None, [args.command, getattr(args, "lab_command", None)]))
+        print(f"minigrad {command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

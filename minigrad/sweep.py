@@ -3,8 +3,8 @@
 A sweep answers the question every optimizer lecture asks: how does each method's result
 depend on its learning rate? ``grid`` makes the runs, ``run_sweep`` trains them through
 joblib (worker processes on this machine, or a Dask cluster through joblib's Dask backend),
-``write_csv`` keeps one row per run and ``plot_sweep`` draws accuracy against lr, one line
-per optimizer.
+``write_csv`` keeps one row per run (``ResultsFile`` as each run finishes) and
+``plot_sweep`` draws accuracy against lr, one line per optimizer.
 
 Each run depends on its configuration only: the data split is fixed by ``data_seed``, and
 ``seed`` fixes the initial weights and the order of the batches. So the same grid gives the
@@ -24,7 +24,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -155,8 +155,12 @@ def _train_run(config: RunConfig, data) -> dict[str, Any]:
 # ---- running a grid ----------------------------------------------------------------------
 
 def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "loky",
-              scheduler: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+              scheduler: str | None = None, timeout: float = 5.0,
+              on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Train every configuration and return the rows in the order of ``configs``.
+
+    ``on_row`` is called with each row as soon as it is there (in that order), e.g. to save
+    it (``ResultsFile.add``): if the sweep stops half way, the finished runs are kept.
 
     ``backend="loky"`` runs ``n_jobs`` worker processes on this machine (``n_jobs=1``: in this
     process, no workers; -1: one per core). ``backend="dask"`` sends the runs to the Dask
@@ -176,15 +180,32 @@ def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "lok
     if backend == "loky" and scheduler is not None:
         raise ValueError(f"a scheduler address ({scheduler!r}) needs backend='dask'")
     tasks = [(config, _load(config.dataset, config.data_seed)) for config in configs]
+    collect = _Collector(on_row)
     if backend == "dask":
-        return _run_on_dask(tasks, n_jobs, scheduler, timeout)
+        return _run_on_dask(tasks, n_jobs, scheduler, timeout, collect)
     if n_jobs == 1:
-        return [train_run(config, data) for config, data in tasks]
+        return collect(train_run(config, data) for config, data in tasks)
     from joblib import Parallel, delayed
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(train_run)(config, data) for config, data in tasks)
+    return collect(Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        delayed(train_run)(config, data) for config, data in tasks))
 
 
-def _run_on_dask(tasks: list, n_jobs: int, scheduler: str | None, timeout: float):
+class _Collector:
+    """Rows into a list, each handed to ``on_row`` as it arrives."""
+
+    def __init__(self, on_row: Callable[[dict[str, Any]], None] | None):
+        self.on_row = on_row
+
+    def __call__(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        collected = []
+        for row in rows:
+            collected.append(row)
+            if self.on_row is not None:
+                self.on_row(row)
+        return collected
+
+
+def _run_on_dask(tasks: list, n_jobs: int, scheduler: str | None, timeout: float, collect: _Collector):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as error:
@@ -208,7 +229,8 @@ def _run_on_dask(tasks: list, n_jobs: int, scheduler: str | None, timeout: float
             ) from None
         with client, parallel_config(backend="dask", client=client, wait_for_workers_timeout=timeout):
             try:
-                return Parallel(n_jobs=-1)(delayed(train_run)(config, data) for config, data in tasks)
+                return collect(Parallel(n_jobs=-1, return_as="generator")(
+                    delayed(train_run)(config, data) for config, data in tasks))
             except TimeoutError:  # joblib's way to say that no worker joined in time
                 raise NoWorkersError(
                     f"the Dask scheduler at {scheduler!r} has no workers (none joined within {timeout:g} s); "
@@ -230,6 +252,24 @@ def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
     writer.writerows(rows)
     with atomic_write(path) as file:
         file.write(text.getvalue().encode())
+
+
+class ResultsFile:
+    """The CSV of a sweep in progress: after each finished run the file is written again,
+    whole and atomically, so that whatever stops the sweep (an error, Ctrl-C, kill -9) it
+    holds every run finished so far, and never half a line::
+
+        results = ResultsFile("runs.csv")
+        rows = run_sweep(configs, on_row=results.add)
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        write_csv(self.rows, self.path)
 
 
 def read_csv(path: str | os.PathLike) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.data.loader import check_samples
+from minigrad.data.loader import check_class_indices, check_samples
 from minigrad.tensor import Tensor
 
 LossFn = Callable[[Tensor, np.ndarray], Tensor]
@@ -153,11 +153,22 @@ def _as_features(X: Any) -> np.ndarray:
     return features
 
 
-def evaluate(model, X: Any, y: Any, loss_fn: LossFn | None = None, batch_size: int | None = None) -> dict[str, float]:
-    """Mean loss and accuracy of ``model`` on ``(X, y)``, in eval mode, without recording a graph."""
+def _as_labelled_samples(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 features, int64 class indices), checked as a DataLoader checks them: float
+    labels are refused, not truncated into other classes."""
     features = _as_features(X)
-    labels = np.asarray(y.data if isinstance(y, Tensor) else y).astype(np.int64, copy=False)
+    labels = np.asarray(y.data if isinstance(y, Tensor) else y)
     check_samples(features, labels)
+    check_class_indices(labels)
+    return features, labels.astype(np.int64, copy=False)
+
+
+def evaluate(model, X: Any, y: Any, loss_fn: LossFn | None = None, batch_size: int | None = None) -> dict[str, float]:
+    """Mean loss and accuracy of ``model`` on ``(X, y)``, in eval mode, without recording a graph.
+
+    ``y`` holds integer class indices, one per row of ``X`` (TypeError for float labels).
+    """
+    features, labels = _as_labelled_samples(X, y)
     loss_fn = loss_fn or _default_loss()
     logits = _logits(model, features, batch_size)
     with no_grad():
@@ -231,7 +242,8 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
         val_data: tuple[Any, Any] | None = None, scheduler=None,
         callbacks: Sequence[Callback] | None = None, progress: bool = True,
         early_stopping: EarlyStopping | None = None,
-        checkpoint: str | os.PathLike | None = None, resume: str | os.PathLike | None = None) -> History:
+        checkpoint: str | os.PathLike | None = None, resume: str | os.PathLike | None = None,
+        checkpoint_metadata: dict | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; return the ``History``.
 
     Each step is ``zero_grad; loss_fn(model(X), y).backward(); optimizer.step()``; the
@@ -239,15 +251,31 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
     epoch. ``callbacks`` are called with the history after each epoch (True stops).
     ``checkpoint=PATH`` saves a checkpoint after every epoch; ``resume=PATH`` loads one and
     continues from the epoch after it up to ``epochs`` (the total, not a count of more).
+    ``checkpoint_metadata``, a dict of JSON values (say, the options that made the run), is
+    saved in every checkpoint; ``read_checkpoint_info`` reads it back.
 
-    A non-finite loss raises ``DivergenceError`` before the step that would spread it.
+    Every argument is checked before the first step, the checkpoint's folder included (a
+    run must not train for an hour and then find it cannot save), so a bad one raises with
+    the model, optimizer and loader untouched. A non-finite loss raises ``DivergenceError``
+    before the step that would spread it.
     """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"epochs must be a whole number of epochs (an int), got {epochs!r}")
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     if len(train_loader) == 0:
         raise ValueError(f"the training loader yields no batches ({train_loader!r})")
     if early_stopping is not None and early_stopping.monitor.startswith("val_") and val_data is None:
         raise ValueError(f"early stopping on {early_stopping.monitor!r} needs val_data")
+    if val_data is not None:
+        if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
+            raise TypeError(f"val_data must be an (X, y) pair, got {type(val_data).__name__}")
+        val_data = _as_labelled_samples(*val_data)
+    if checkpoint is not None:
+        from minigrad.io import check_output_path
+        check_output_path(checkpoint)
+    if checkpoint_metadata is not None:
+        _check_metadata(checkpoint_metadata)
     loss_fn = loss_fn or _default_loss()
     callbacks = list(callbacks or [])
     history, best_state = History(), None
@@ -259,12 +287,13 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
     # rather than as a stream of NumPy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         _run_epochs(model, optimizer, train_loader, loss_fn, range(len(history) + 1, epochs + 1), history,
-                    bar, val_data, scheduler, early_stopping, best_state, checkpoint, callbacks)
+                    bar, val_data, scheduler, early_stopping, best_state, checkpoint, checkpoint_metadata,
+                    callbacks)
     return history
 
 
 def _run_epochs(model, optimizer, train_loader, loss_fn, epochs, history, bar, val_data, scheduler,
-                early_stopping, best_state, checkpoint, callbacks) -> None:
+                early_stopping, best_state, checkpoint, checkpoint_metadata, callbacks) -> None:
     for epoch in epochs:
         _train_one_epoch(model, optimizer, train_loader, loss_fn, epoch, history, bar)
         if val_data is not None:
@@ -279,7 +308,8 @@ def _run_epochs(model, optimizer, train_loader, loss_fn, epochs, history, bar, v
                 best_state = _copy_state(model.state_dict())
             stop = early_stopping.should_stop(history)
         if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, scheduler, train_loader, history, best_state)
+            save_checkpoint(checkpoint, model, optimizer, scheduler, train_loader, history, best_state,
+                            checkpoint_metadata)
         if bar is not None:
             bar.epoch_done(history)
         for callback in callbacks:
@@ -352,11 +382,18 @@ def _copy_state(state: dict) -> dict:
 # bit-generator state, which is what makes a resumed run identical to an uninterrupted one.
 
 CHECKPOINT_FORMAT = "minigrad-checkpoint-1"
+# The parts every checkpoint has; the scheduler's, the loader's and the metadata are optional.
+_REQUIRED_PARTS = ("epoch", "optimizer/class", "optimizer/json", "model_rngs/json")
+_JSON_PARTS = ("optimizer", "model_rngs", "scheduler", "loader", "metadata")
 
 
 def save_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, loader=None,
-                    history: History | None = None, best_state: dict | None = None) -> None:
-    """Write everything a resumed run needs to ``path``, atomically (see ``minigrad.io``)."""
+                    history: History | None = None, best_state: dict | None = None,
+                    metadata: dict | None = None) -> None:
+    """Write everything a resumed run needs to ``path``, atomically (see ``minigrad.io``).
+
+    ``metadata`` is a dict of JSON values kept with the run (``read_checkpoint_info``).
+    """
     from minigrad.io import save_npz
 
     history = history or History()
@@ -371,6 +408,9 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, l
         parts["scheduler"] = scheduler.state_dict()
     if loader is not None and hasattr(loader, "state_dict"):
         parts["loader"] = loader.state_dict()
+    if metadata is not None:
+        _check_metadata(metadata)
+        parts["metadata"] = metadata
     for part, state in parts.items():
         arrays[f"{part}/json"] = np.array(_pack(state, part, arrays))
     for name, column in history.to_arrays().items():
@@ -378,53 +418,147 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, l
     save_npz(path, arrays)
 
 
+def _check_metadata(metadata: Any) -> None:
+    import json
+
+    if not isinstance(metadata, dict):
+        raise TypeError(f"checkpoint metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"checkpoint metadata must hold JSON values only: {error}") from None
+
+
+@dataclass
+class CheckpointInfo:
+    """What a checkpoint says about its run, read without touching any model: the epochs it
+    was trained for, its optimizer's class name and the metadata saved with it."""
+
+    path: str
+    epochs: int
+    optimizer: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Checkpoint:
+    """A checkpoint read and checked whole, before anything is restored from it."""
+
+    info: CheckpointInfo
+    model_state: dict[str, np.ndarray]
+    best_state: dict[str, np.ndarray] | None
+    parts: dict[str, Any]
+    history: History
+
+
+def read_checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
+    """Read and check the whole checkpoint at ``path``; return what it says about its run.
+
+    Raises FileNotFoundError if there is no such file and CheckpointError, naming the file
+    and the problem, if it is damaged or incomplete.
+    """
+    return _read_checkpoint(path).info
+
+
 def load_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, loader=None
                     ) -> tuple[History, dict | None]:
     """Restore model, optimizer, scheduler and loader from ``path``; return (history, best_state).
 
-    Everything is checked before anything is changed; if restoring still fails midway, what
-    was already restored is rolled back, so on any error the objects are as they were.
+    The whole file is read and checked first (a damaged or incomplete checkpoint raises
+    CheckpointError naming it and what is wrong), then checked against the objects; only
+    then is anything changed. If restoring still fails midway, what was already restored
+    is rolled back, so on any error the objects are as they were.
     """
-    from minigrad.io import load_npz
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"cannot resume: checkpoint file {os.fspath(path)!r} does not exist")
-    arrays = load_npz(path)
-    if str(arrays.get("format", "")) != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{os.fspath(path)!r} is not a minigrad training checkpoint")
-    model_state = _section(arrays, "model/")
-    _check_same_architecture(path, model_state, model.state_dict())
-    saved_class = str(arrays["optimizer/class"])
-    if saved_class != type(optimizer).__name__:
-        raise CheckpointError(f"checkpoint {os.fspath(path)!r} was saved with the {saved_class} optimizer, "
+    saved = _read_checkpoint(path)
+    where = saved.info.path
+    _check_same_architecture(where, saved.model_state, model.state_dict())
+    if saved.info.optimizer != type(optimizer).__name__:
+        raise CheckpointError(f"checkpoint {where!r} was saved with the {saved.info.optimizer} optimizer, "
                               f"but this run uses {type(optimizer).__name__}")
-    if (scheduler is None) != ("scheduler/json" not in arrays):
-        saved = "a" if "scheduler/json" in arrays else "no"
-        raise CheckpointError(f"checkpoint {os.fspath(path)!r} has {saved} learning-rate scheduler, "
+    if (scheduler is None) != ("scheduler" not in saved.parts):
+        has = "a" if "scheduler" in saved.parts else "no"
+        raise CheckpointError(f"checkpoint {where!r} has {has} learning-rate scheduler, "
                               f"this run has {'none' if scheduler is None else type(scheduler).__name__}")
 
-    targets = [("model", model, model_state), ("optimizer", optimizer, _unpack(arrays, "optimizer"))]
+    targets = [("model", model, saved.model_state), ("optimizer", optimizer, saved.parts["optimizer"])]
     if scheduler is not None:
-        targets.append(("scheduler", scheduler, _unpack(arrays, "scheduler")))
-    if loader is not None and "loader/json" in arrays:
-        targets.append(("loader", loader, _unpack(arrays, "loader")))
-    rng_states = _unpack(arrays, "model_rngs")
+        targets.append(("scheduler", scheduler, saved.parts["scheduler"]))
+    if loader is not None and "loader" in saved.parts:
+        targets.append(("loader", loader, saved.parts["loader"]))
     before = [(obj, _deep_copy(obj.state_dict())) for _, obj, _ in targets]
     rngs_before = _rng_states(model)
     try:
         for part, obj, state in targets:
             try:
-                obj.load_state_dict(state)
-            except (KeyError, ValueError, TypeError, IndexError) as error:
-                raise CheckpointError(f"cannot restore the {part} from {os.fspath(path)!r}: {error}") from error
-        _set_rng_states(model, rng_states)
+                obj.load_state_dict(_deep_copy(state))
+            except Exception as error:
+                raise CheckpointError(f"cannot restore the {part} from {where!r}: {error}") from error
+        _set_rng_states(model, saved.parts["model_rngs"])
     except BaseException:
         for obj, state in before:
             obj.load_state_dict(state)
         _set_rng_states(model, rngs_before)
         raise
-    best_state = _section(arrays, "best_model/") or None
-    return History.from_arrays(_section(arrays, "history/")), best_state
+    return saved.history, saved.best_state
+
+
+def _read_checkpoint(path: str | os.PathLike) -> _Checkpoint:
+    from minigrad.io import load_npz
+
+    where = os.fspath(path)
+    if os.path.isdir(where):
+        raise IsADirectoryError(f"cannot resume: {where!r} is a directory, not a checkpoint file")
+    if not os.path.isfile(where):
+        raise FileNotFoundError(f"cannot resume: checkpoint file {where!r} does not exist")
+    try:
+        arrays = load_npz(where)
+    except ValueError as error:
+        raise CheckpointError(f"cannot resume: {error}") from None
+    if str(arrays.get("format", "")) != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{where!r} is not a minigrad training checkpoint")
+    missing = [key for key in _REQUIRED_PARTS if key not in arrays]
+    missing += [f"history/{name}" for name in History.COLUMNS if f"history/{name}" not in arrays]
+    if missing:
+        raise CheckpointError(f"checkpoint {where!r} is incomplete: it has no {', '.join(map(repr, missing))}")
+    parts = {}
+    for part in _JSON_PARTS:
+        if f"{part}/json" in arrays:
+            try:
+                parts[part] = _unpack(arrays, part)
+            except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
+                raise CheckpointError(f"checkpoint {where!r} is damaged: its '{part}/json' cannot be "
+                                      f"read ({type(error).__name__}: {error})") from None
+    history = _read_history(where, arrays)
+    metadata = parts.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"checkpoint {where!r} is damaged: its metadata is not a dict")
+    info = CheckpointInfo(where, len(history), str(arrays["optimizer/class"]), metadata)
+    return _Checkpoint(info, _section(arrays, "model/"), _section(arrays, "best_model/") or None, parts, history)
+
+
+def _read_history(where: str, arrays: dict) -> History:
+    """The history, checked: every column one entry per epoch (the validation columns may
+    be empty: a run without validation data), epochs numbered 1, 2, ..."""
+    columns = _section(arrays, "history/")
+    epochs = np.asarray(arrays["epoch"])
+    if epochs.shape != () or epochs.dtype.kind not in "iu" or epochs < 0:
+        raise CheckpointError(f"checkpoint {where!r} is damaged: its epoch count is {epochs!r}")
+    n = int(epochs)
+    for name in History.COLUMNS:
+        column = np.asarray(columns[name])
+        allowed = (0, n) if name.startswith("val_") else (n,)
+        if column.ndim != 1 or column.dtype.kind not in "iuf" or len(column) not in allowed:
+            raise CheckpointError(
+                f"checkpoint {where!r} has an inconsistent history: column {name!r} has "
+                f"{len(column) if column.ndim == 1 else column.shape} entries for {n} epochs")
+    if len(columns["val_loss"]) != len(columns["val_accuracy"]):
+        raise CheckpointError(f"checkpoint {where!r} has an inconsistent history: 'val_loss' and "
+                              f"'val_accuracy' have {len(columns['val_loss'])} and "
+                              f"{len(columns['val_accuracy'])} entries")
+    if not np.array_equal(columns["epoch"], np.arange(1, n + 1)):
+        raise CheckpointError(f"checkpoint {where!r} has an inconsistent history: its epochs are "
+                              f"{columns['epoch'].tolist()}, not 1 to {n}")
+    return History.from_arrays(columns)
 
 
 def _section(arrays: dict, prefix: str) -> dict[str, np.ndarray]:

@@ -37,3 +37,17 @@ def test_a_closed_pipe_ends_the_command_quietly():
     writer.wait(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
     assert writer.returncode == 141
+
+
+def test_an_unexpected_os_error_is_one_line_and_exit_1(capsys, monkeypatch):
+    import errno
+
+    from minigrad.commands import lab
+
+    def refused(args):
+        raise PermissionError(errno.EACCES, "Permission denied", "/somewhere/figure.png")
+
+    monkeypatch.setattr(lab, "run_functions", refused)  # the parser is built, and func bound, per call
+    assert main(["lab", "functions"]) == 1
+    assert capsys.readouterr().err == ("minigrad lab functions: error: [Errno 13] Permission denied: "
+                                       "'/somewhere/figure.png'\n")

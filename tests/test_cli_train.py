@@ -81,11 +81,19 @@ def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["train", "--dataset", "iris", "--resume", str(tmp_path / "missing.npz"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "missing.npz" in err and "does not exist" in err and "Traceback" not in err
-    checkpoint = tmp_path / "run.npz"
-    assert main(["train", "--dataset", "iris", "--epochs", "1", "--hidden", "8", "--checkpoint", str(checkpoint), "--quiet"]) == 0
-    capsys.readouterr()
+    # A checkpoint written from Python records no command-line options: only its contents
+    # can tell that it belongs to another model.
+    from minigrad import nn, optim
+    from minigrad.data import DataLoader, load_dataset
+    from minigrad.train import fit
+
+    data, checkpoint = load_dataset("iris"), tmp_path / "run.npz"
+    model = nn.MLP([4, 8, 3])
+    fit(model, optim.Adam(model.parameters()), DataLoader(data.X_train, data.y_train), 1, checkpoint=checkpoint,
+        progress=False)
     assert main(["train", "--dataset", "iris", "--epochs", "2", "--hidden", "16", "--resume", str(checkpoint), "--quiet"]) == 1
-    assert "different model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "does not record the options" in err and "different model" in err and "Traceback" not in err
 
 
 def test_divergence_is_reported_with_advice(capsys):
@@ -154,3 +162,98 @@ def test_console_entry_through_python_dash_m(tmp_path):
     assert done.returncode == 0, done.stderr
     assert last_json_line(done.stdout)["dataset"] == "blobs"
     assert "\r" not in done.stdout  # no progress bar when stdout is not a terminal
+
+
+# ---- resuming: the run's own options (issue 17, items 4 and 5) ---------------------------
+
+RUN = ["--dataset", "wine", "--optimizer", "momentum", "--hidden", "8", "--batch-size", "16", "--seed", "3"]
+
+
+def test_a_resumed_run_continues_with_the_options_it_was_made_with(tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", *RUN, "--epochs", "4", "--quiet", "--json"]) == 0
+    straight = last_json_line(capsys.readouterr().out)
+    assert main(["train", *RUN, "--epochs", "2", "--checkpoint", str(checkpoint), "--quiet", "--json"]) == 0
+    capsys.readouterr()
+    # Only --resume and the new target: everything else comes from the checkpoint.
+    assert main(["train", "--resume", str(checkpoint), "--epochs", "4", "--quiet", "--json"]) == 0
+    captured = capsys.readouterr()
+    resumed = last_json_line(captured.out)
+    same = ["dataset", "optimizer", "lr", "epochs", "batch_size", "hidden", "seed", "test_accuracy",
+            "final_train_loss"]
+    assert {k: resumed[k] for k in same} == {k: straight[k] for k in same}
+    assert (resumed["hidden"], resumed["batch_size"], resumed["seed"]) == ([8], 16, 3)
+    assert captured.err == ""
+
+
+def test_a_resumed_run_without_epochs_goes_on_to_its_own_target(tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", *RUN, "--epochs", "3", "--checkpoint", str(checkpoint), "--quiet"]) == 0
+    assert main(["train", "--resume", str(checkpoint), "--quiet", "--json"]) == 0
+    assert last_json_line(capsys.readouterr().out)["epochs"] == 3  # not the default 300 of wine
+
+
+@pytest.mark.parametrize("change, given, recorded", [
+    (["--seed", "4"], "--seed 4", "--seed 3"),
+    (["--batch-size", "32"], "--batch-size 32", "--batch-size 16"),
+    (["--hidden", "8", "8"], "--hidden 8 8", "--hidden 8"),
+    (["--dataset", "iris"], "--dataset iris", "--dataset wine"),
+    (["--optimizer", "adam", "--seed", "0"], "--optimizer adam --seed 0", "--optimizer momentum --seed 3"),
+])
+def test_resuming_with_other_run_options_is_refused_naming_both(tmp_path, capsys, change, given, recorded):
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", *RUN, "--epochs", "1", "--checkpoint", str(checkpoint), "--quiet"]) == 0
+    saved = checkpoint.read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(checkpoint), "--checkpoint", str(checkpoint), "--epochs", "2",
+                 *change, "--quiet", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert f"{given} differ" in captured.err and f"run.npz ({recorded})" in captured.err
+    assert checkpoint.read_bytes() == saved
+    # The same values as the checkpoint's are not a conflict.
+    assert main(["train", *RUN, "--resume", str(checkpoint), "--epochs", "2", "--quiet"]) == 0
+
+
+def test_resuming_a_shorter_run_trains_on_and_says_nothing_about_being_done(tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", *RUN, "--epochs", "1", "--checkpoint", str(checkpoint), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(checkpoint), "--epochs", "3", "--quiet", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert last_json_line(captured.out)["epochs"] == 3
+    assert "already trained" not in captured.err and "nothing left" not in captured.err
+
+
+# ---- outputs: checked before training, folders created, write errors in one line (items 3, 8)
+
+def test_a_checkpoint_in_a_new_folder_creates_it_as_plot_does(tmp_path, capsys):
+    checkpoint, plot = tmp_path / "runs" / "a" / "run.npz", tmp_path / "figures" / "curves.png"
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--checkpoint", str(checkpoint),
+                 "--plot", str(plot), "--quiet"]) == 0
+    assert checkpoint.is_file() and plot.is_file()
+    assert sorted(p.name for p in checkpoint.parent.iterdir()) == ["run.npz"]
+
+
+def test_saved_files_have_the_mode_of_every_other_file(tmp_path, capsys):
+    checkpoint, plot, ordinary = tmp_path / "run.npz", tmp_path / "curves.png", tmp_path / "ordinary"
+    ordinary.write_text("")
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "1", "--checkpoint", str(checkpoint),
+                 "--plot", str(plot), "--quiet"]) == 0
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in (checkpoint, plot, ordinary)}
+    assert len(set(modes.values())) == 1, modes
+
+
+def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import errno
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
+    checkpoint = tmp_path / "run.npz"
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--checkpoint", str(checkpoint),
+                 "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"minigrad train: error: cannot write {str(checkpoint)!r}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []

@@ -202,11 +202,14 @@ def test_sweep_command_errors(capsys, arguments, code, message):
 
 
 @pytest.mark.parametrize("option, name, message", [
-    ("--out", "missing/runs.csv", "directory 'PARENT' does not exist"),
-    ("--plot", "missing/lr.png", "directory 'PARENT' does not exist"),
+    ("--out", "runs.csv/", "it is a directory"),
+    ("--out", "file/runs.csv", "'PARENT' is not a directory"),
+    ("--plot", "file/lr.png", "'PARENT' is not a directory"),
     ("--plot", "lr.txt", "'.txt'"),
 ])
 def test_sweep_command_checks_its_outputs_before_running(tmp_path, capsys, option, name, message):
+    (tmp_path / "file").write_text("a file where a folder is asked for")
+    (tmp_path / "runs.csv").mkdir()
     path = tmp_path / name
     try:
         code = cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "--lrs", "0.1", "--epochs", "1",
@@ -216,7 +219,58 @@ def test_sweep_command_checks_its_outputs_before_running(tmp_path, capsys, optio
     assert code == 2
     captured = capsys.readouterr()
     assert message.replace("PARENT", str(path.parent)) in captured.err
-    assert captured.out == "" and not path.exists()  # refused before any run, nothing written
+    assert captured.out == "" and sorted(p.name for p in tmp_path.iterdir()) == ["file", "runs.csv"]
+
+
+def test_sweep_command_creates_the_folders_of_its_outputs(tmp_path, capsys):
+    out, plot = tmp_path / "results" / "runs.csv", tmp_path / "figures" / "lr.png"
+    assert cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "--lrs", "0.1", "--epochs", "1",
+                     "--hidden", "8", "--out", str(out), "--plot", str(plot), "--quiet"]) == 0
+    assert len(read_csv(out)) == 1 and plot.stat().st_size > 0
+
+
+def test_the_results_file_holds_every_run_finished_before_a_failure(tmp_path, monkeypatch):
+    import minigrad.sweep as sweep
+
+    configs = grid("iris", ["sgd"], [0.01, 0.1, 1.0], [0], **TINY)
+    real_train_run = sweep.train_run
+
+    def third_run_fails(config, data=None):
+        if config.lr == 1.0:
+            raise RuntimeError("the machine went away")
+        return real_train_run(config, data)
+
+    monkeypatch.setattr(sweep, "train_run", third_run_fails)
+    results = sweep.ResultsFile(tmp_path / "runs.csv")
+    with pytest.raises(RuntimeError, match="went away"):
+        run_sweep(configs, on_row=results.add)
+    assert [row["lr"] for row in read_csv(tmp_path / "runs.csv")] == [0.01, 0.1]
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.csv"]
+
+
+def test_rows_reach_on_row_in_order_with_workers_too(small_grid, serial_rows):
+    seen = []
+    rows = run_sweep(small_grid, n_jobs=2, on_row=seen.append)
+    assert seen == rows and reproducible(rows) == reproducible(serial_rows)
+
+
+def test_a_late_write_error_is_one_line_and_the_rows_are_kept(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    out, plot = tmp_path / "runs.csv", tmp_path / "lr.png"
+    code = cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "adam", "--lrs", "0.1", "--epochs", "1",
+                     "--hidden", "8", "--out", str(out), "--plot", str(plot), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err == (f"minigrad sweep: error: cannot write {str(plot)!r}: No space left on device "
+                   f"(2 finished runs are saved in {out})\n")
+    assert len(read_csv(out)) == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["runs.csv"]
 
 
 def test_sweep_command_with_an_unreachable_scheduler(capsys):

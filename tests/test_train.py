@@ -266,3 +266,30 @@ def test_evaluate_refuses_labels_that_are_not_one_per_sample():
         evaluate(model, X, np.zeros((5, 1), dtype=np.int64))
     with pytest.raises(ValueError, match="same length, got 5 and 4"):
         evaluate(model, X, np.zeros(4, dtype=np.int64))
+
+
+def test_a_checkpoint_keeps_the_run_metadata_and_says_what_it_holds(iris, tmp_path):
+    from minigrad.train import read_checkpoint_info
+
+    path = tmp_path / "run.npz"
+    options = {"dataset": "iris", "hidden": [8], "seed": 5}
+    model = nn.MLP([4, 8, 3], seed=5)
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=5), 3, checkpoint=path,
+        checkpoint_metadata=options, progress=False)
+    info = read_checkpoint_info(path)
+    assert (info.epochs, info.optimizer, info.metadata) == (3, "Adam", options)
+    with pytest.raises(TypeError, match="JSON values"):
+        fit(model, optimizer, DataLoader(iris.X_train, iris.y_train), 1, checkpoint=path,
+            checkpoint_metadata={"data": np.ones(2)}, progress=False)
+    assert read_checkpoint_info(path).epochs == 3  # refused before training, so nothing saved
+
+
+def test_validation_labels_are_checked_once_before_training(iris):
+    model = nn.MLP([4, 8, 3], seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    history = fit(model, optimizer, loader, 2, val_data=(iris.X_test.tolist(), list(iris.y_test)), progress=False)
+    assert history.val_accuracy[-1] == evaluate(model, iris.X_test, iris.y_test)["accuracy"]
+    with pytest.raises(TypeError, match=r"val_data must be an \(X, y\) pair"):
+        fit(model, optimizer, loader, 3, val_data=iris.X_test, progress=False)

@@ -9,7 +9,10 @@ import json
 import sys
 import time
 
-from minigrad.commands.train import OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float
+from minigrad.commands.paths import prepare_outputs
+from minigrad.commands.train import (
+    OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float, run_options,
+)
 from minigrad.train import DEFAULT_LR, OPTIMIZERS, DivergenceError, History, evaluate, fit, make_optimizer, single_threaded_blas
 
 
@@ -45,8 +48,11 @@ def run(args) -> int:
     try:
         rates = learning_rates(names, args.lr)
     except ValueError as error:
-        print(f"minigrad compare: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(error, 2)
+    run_options(args)
+    problem = prepare_outputs({"--plot": args.plot})
+    if problem:
+        return _fail(problem, 2)
     experiment = Experiment.from_args(args)
     initial_state = experiment.model().state_dict()
     data = experiment.data
@@ -81,12 +87,20 @@ def run(args) -> int:
     if args.plot and histories:
         from minigrad.viz import plot_comparison
         title = f"Optimizers on {args.dataset}: MLP {'-'.join(map(str, experiment.sizes))}, batch {experiment.batch_size}"
-        plot_comparison(histories, args.plot, title=title)
+        try:
+            plot_comparison(histories, args.plot, title=title)
+        except OSError as error:
+            return _fail(error, 1)
         if not args.quiet:
             print(f"curves saved to {args.plot}")
     if args.json:
         print(json.dumps({"dataset": args.dataset, "epochs": experiment.epochs, "results": rows}))
     return 0
+
+
+def _fail(error, code: int) -> int:
+    print(f"minigrad compare: error: {error}", file=sys.stderr)
+    return code
 
 
 def format_table(rows: list[dict]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from minigrad.commands.paths import prepare_outputs
 from minigrad.lab.functions import FUNCTIONS, get_function
 from minigrad.lab.run import OPTIMIZERS, run
 from minigrad.lab.table import step_table
@@ -107,31 +108,47 @@ def hyperparameters_from(args) -> dict:
 
 
 def schedule_from(spec: str | None):
-    """A scheduler factory from ``kind:arg:...``; ValueError naming the spec if malformed."""
+    """A scheduler factory from ``kind:arg:...``; ValueError naming the spec if malformed.
+
+    Step counts must be whole numbers: ``step:2.5:0.5`` is refused, not read as step 2.
+    """
     if spec is None:
         return None
     from minigrad.optim import lr_scheduler
 
-    kind, *values = spec.split(":")
+    # Each kind: its argument names (the ones ending in SIZE or STEPS are step counts) and maker.
     makers = {
-        "step": (2, lambda opt, size, gamma: lr_scheduler.StepLR(opt, step_size=int(size), gamma=gamma)),
-        "exponential": (1, lambda opt, gamma: lr_scheduler.ExponentialLR(opt, gamma=gamma)),
-        "decay": (2, lambda opt, rate, steps: lr_scheduler.ExponentialDecayLR(opt, decay_rate=rate,
-                                                                              decay_steps=int(steps))),
+        "step": (("STEP_SIZE", "GAMMA"), lambda opt, size, gamma: lr_scheduler.StepLR(opt, step_size=size, gamma=gamma)),
+        "exponential": (("GAMMA",), lambda opt, gamma: lr_scheduler.ExponentialLR(opt, gamma=gamma)),
+        "decay": (("RATE", "STEPS"), lambda opt, rate, steps: lr_scheduler.ExponentialDecayLR(
+            opt, decay_rate=rate, decay_steps=steps)),
     }
-    if kind not in makers or len(values) != makers[kind][0]:
+    kind, *values = spec.split(":")
+    if kind not in makers or len(values) != len(makers[kind][0]):
         raise ValueError(f"bad --schedule {spec!r}: use step:STEP_SIZE:GAMMA, exponential:GAMMA or decay:RATE:STEPS")
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
-        raise ValueError(f"bad --schedule {spec!r}: the values must be numbers") from None
-    make = makers[kind][1]
+    names, make = makers[kind]
+    numbers = [_schedule_number(spec, name, text) for name, text in zip(names, values)]
     return lambda opt: make(opt, *numbers)
 
 
-def _fail(command: str, error: Exception) -> int:
+def _schedule_number(spec: str, name: str, text: str) -> int | float:
+    if name.endswith(("SIZE", "STEPS")):
+        try:
+            count = int(text)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ValueError(f"bad --schedule {spec!r}: {name} must be a positive integer, got {text!r}")
+        return count
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"bad --schedule {spec!r}: {name} must be a number, got {text!r}") from None
+
+
+def _fail(command: str, error: Exception | str, code: int = 2) -> int:
     print(f"minigrad lab {command}: error: {error}", file=sys.stderr)
-    return 2
+    return code
 
 
 def run_table(args) -> int:
@@ -146,6 +163,9 @@ def run_table(args) -> int:
 
 def run_compare(args) -> int:
     names = list(dict.fromkeys(name.lower() for name in args.optimizers))
+    problem = prepare_outputs({"--out": args.out})
+    if problem:
+        return _fail("compare", problem)
     try:
         objective = get_function(args.function)
         lrs = _learning_rates(names, args.lr)
@@ -158,6 +178,8 @@ def run_compare(args) -> int:
         save_comparison(trajectories, args.out, **options)
     except (ValueError, TypeError) as error:
         return _fail("compare", error)
+    except OSError as error:
+        return _fail("compare", error, code=1)
     for trajectory in trajectories:
         print(trajectory.summary())
     print(f"saved {args.out}")

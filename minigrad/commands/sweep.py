@@ -4,17 +4,19 @@
         --lrs 0.001 0.01 0.1 1 --seeds 0 1 --n-jobs 2 --out results.csv --plot lr.png
 
 Prints one line per (optimizer, lr) with the accuracy over the seeds; ``--out`` keeps one
-CSV row per run, ``--plot`` draws accuracy against lr. ``--backend dask --scheduler ADDRESS``
+CSV row per run, saved as each run finishes (a sweep stopped half way keeps what it did),
+``--plot`` draws accuracy against lr. Output folders are created, and output paths checked,
+before the first run. ``--backend dask --scheduler ADDRESS``
 sends the runs to a Dask cluster instead of local worker processes.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 
+from minigrad.commands.paths import prepare_outputs
 from minigrad.commands.train import image_path, positive_float, positive_int
 from minigrad.data import DATASETS
 from minigrad.train import OPTIMIZERS
@@ -48,7 +50,7 @@ def register(subparsers) -> None:
                              "a local cluster of --n-jobs workers)")
     parser.add_argument("--timeout", type=positive_float, default=5.0,
                         help="seconds to wait for the Dask scheduler before giving up (default: 5)")
-    parser.add_argument("--out", metavar="PATH", help="write one CSV row per run to this file")
+    parser.add_argument("--out", metavar="PATH", help="write one CSV row per run to this file, as each run finishes")
     parser.add_argument("--plot", metavar="PATH", type=image_path,
                         help="save accuracy against learning rate to this image file")
     parser.add_argument("--json", action="store_true", help="print every run as one JSON line at the end")
@@ -57,7 +59,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from minigrad.sweep import DaskClusterError, format_summary, grid, plot_sweep, run_sweep, write_csv
+    from minigrad.sweep import DaskClusterError, ResultsFile, format_summary, grid, plot_sweep, run_sweep
 
     if args.scheduler and args.backend != "dask":
         return _fail("--scheduler needs --backend dask", code=2)
@@ -66,39 +68,46 @@ def run(args) -> int:
                        batch_size=args.batch_size, hidden=args.hidden, data_seed=args.data_seed)
     except ValueError as error:
         return _fail(str(error), code=2)
-    for path in (args.out, args.plot):
-        # Checked before the runs: a sweep can take hours, and its results must have a place to go.
-        directory = os.path.dirname(path) if path else ""
-        if directory and not os.path.isdir(directory):
-            return _fail(f"cannot write {path!r}: directory {directory!r} does not exist", code=2)
+    problem = prepare_outputs({"--out": args.out, "--plot": args.plot})
+    if problem:
+        return _fail(problem, code=2)
+    results = ResultsFile(args.out) if args.out else None
     if not args.quiet:
         where = args.scheduler or ("a local Dask cluster" if args.backend == "dask" else "this machine")
         print(f"{len(configs)} runs on {args.dataset} ({configs[0].epochs} epochs each), "
               f"n_jobs={args.n_jobs}, backend {args.backend} on {where}")
     started = time.perf_counter()
     try:
+        # Each row is saved as its run finishes: a failure later on loses none of them.
         rows = run_sweep(configs, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-                         timeout=args.timeout)
-    except DaskClusterError as error:
-        return _fail(str(error), code=1)
+                         timeout=args.timeout, on_row=results.add if results else None)
+    except (DaskClusterError, OSError) as error:
+        return _fail(_with_saved_rows(str(error), results), code=1)
     except (ValueError, ImportError) as error:
         return _fail(str(error), code=2)
     seconds = time.perf_counter() - started
     print(format_summary(rows))
     if not args.quiet:
         print(f"{len(rows)} runs in {seconds:.1f} s")
-    if args.out:
-        write_csv(rows, args.out)
-        if not args.quiet:
+        if args.out:
             print(f"results saved to {args.out}")
     if args.plot:
-        plot_sweep(rows, args.plot)
+        try:
+            plot_sweep(rows, args.plot)
+        except OSError as error:
+            return _fail(_with_saved_rows(str(error), results), code=1)
         if not args.quiet:
             print(f"plot saved to {args.plot}")
     if args.json:
         print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
                           for row in rows]))
     return 0
+
+
+def _with_saved_rows(message: str, results) -> str:
+    if results is None or not results.rows:
+        return message
+    return f"{message} ({len(results.rows)} finished runs are saved in {results.path})"
 
 
 def _fail(message: str, code: int) -> int:

@@ -2,6 +2,10 @@
 
 With ``--json`` the last line of stdout is one JSON object (for scripts); ``--plot`` saves
 the loss and accuracy curves; ``--checkpoint`` / ``--resume`` save and continue a run.
+
+Errors are one line on stderr: exit status 2 when the command was used wrongly (an option's
+value, an output path that cannot be written, options that contradict the resumed run's),
+1 when it failed while working (a damaged checkpoint, a diverged run, a full disk).
 """
 from __future__ import annotations
 
@@ -14,13 +18,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.commands.paths import prepare_outputs
 from minigrad.data import DATASETS, DataLoader, Dataset, load_dataset
 from minigrad.train import (
-    DEFAULT_LR, OPTIMIZERS, CheckpointError, DivergenceError, History, default_epochs, evaluate, fit,
-    make_optimizer, single_threaded_blas,
+    DEFAULT_LR, OPTIMIZERS, CheckpointError, CheckpointInfo, DivergenceError, History, default_epochs, evaluate,
+    fit, make_optimizer, read_checkpoint_info, single_threaded_blas,
 )
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+# The options that define a run. Their defaults apply to a new run; a resumed run takes the
+# values its checkpoint recorded, and refuses others (they would change its split, its
+# batches or its model half way).
+RUN_DEFAULTS = {"dataset": "digits", "optimizer": "adam", "batch_size": 64, "hidden": [128, 128], "seed": 0}
 
 
 def register(subparsers) -> None:
@@ -29,29 +40,61 @@ def register(subparsers) -> None:
         description="Train an MLP classifier on a scikit-learn dataset and report its test accuracy.",
     )
     add_dataset_arguments(parser)
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                        help="update rule (default: adam)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                        help="update rule (default: adam, or the resumed run's)")
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default per optimizer: "
                              + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     parser.add_argument("--plot", metavar="PATH", type=image_path,
                         help="save loss and accuracy curves to this image file")
     parser.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint (.npz) after every epoch")
-    parser.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint")
+    parser.add_argument("--resume", metavar="PATH",
+                        help="continue the run saved in this checkpoint, with its dataset, model, batch "
+                             "size, seed and optimizer")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch output")
     parser.set_defaults(func=run)
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options ``train`` and ``compare`` share: data, model and schedule."""
-    parser.add_argument("--dataset", choices=list(DATASETS), default="digits", help="dataset (default: digits)")
+    """The options ``train`` and ``compare`` share: data, model and schedule. Their defaults
+    are filled in by ``run_options`` (None here tells an option given from one left out)."""
+    parser.add_argument("--dataset", choices=list(DATASETS), default=None, help="dataset (default: digits)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="epochs (default: 30, or more on small datasets: about 600 steps)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, help="mini-batch size (default: 64)")
-    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[128, 128], metavar="N",
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: 64)")
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=None, metavar="N",
                         help="hidden layer sizes (default: 128 128)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the split, the weights and the shuffling")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the split, the weights and the shuffling (default: 0)")
+
+
+class OptionConflict(ValueError):
+    """Options given on the command line that contradict the resumed run's."""
+
+
+def run_options(args, saved: dict | None = None, source: str = "") -> None:
+    """Fill in the run options ``args`` left out: the resumed run's (``saved``, the metadata
+    of its checkpoint ``source``) where it recorded them, else the defaults. Raises
+    OptionConflict, changing nothing, if options given differ from the recorded ones."""
+    saved = saved or {}
+    names = [name for name in RUN_DEFAULTS if hasattr(args, name)]  # compare has no --optimizer
+    conflicts = [(_flag(name, getattr(args, name)), _flag(name, saved[name])) for name in names
+                 if saved.get(name) is not None and getattr(args, name) not in (None, saved[name])]
+    if conflicts:
+        raise OptionConflict(
+            f"{' '.join(given for given, _ in conflicts)} differ{'s' * (len(conflicts) == 1)} from the run in "
+            f"{source} ({' '.join(recorded for _, recorded in conflicts)}); a resumed run keeps its data split, "
+            f"model, batches and optimizer. Leave {'that option' if len(conflicts) == 1 else 'those options'} "
+            f"out to continue it, or start a new run without --resume")
+    for name in names:
+        if getattr(args, name) is None:
+            setattr(args, name, saved[name] if saved.get(name) is not None else RUN_DEFAULTS[name])
+
+
+def _flag(name: str, value) -> str:
+    shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return f"--{name.replace('_', '-')} {shown}"
 
 
 def positive_int(text: str) -> int:
@@ -110,6 +153,7 @@ class Experiment:
 
     @classmethod
     def from_args(cls, args) -> "Experiment":
+        """The experiment of ``args`` once ``run_options`` has filled in their defaults."""
         data = load_dataset(args.dataset, seed=args.seed)
         sizes = [data.n_features, *args.hidden, data.n_classes]
         epochs = args.epochs or default_epochs(len(data.X_train), args.batch_size)
@@ -129,29 +173,32 @@ class Experiment:
 
 
 def run(args) -> int:
+    try:
+        resumed = _check_before_training(args)
+    except _Refused as refused:
+        return _fail(refused.message, refused.code)
     experiment = Experiment.from_args(args)
     model = experiment.model()
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     lr = optimizer.param_groups[0]["lr"]
     loud = not args.quiet
+    if resumed is not None:
+        _resume_notes(args, resumed, experiment.epochs)
     if loud:
-        where = f", resumed from {args.resume}" if args.resume else f" lr={lr:g}"
+        where = f", resumed from {args.resume} at epoch {resumed.epochs}" if resumed else f" lr={lr:g}"
         print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]}{where}")
     data = experiment.data
+    metadata = {name: getattr(args, name) for name in RUN_DEFAULTS} | {"epochs": experiment.epochs}
     started = time.perf_counter()
     try:
         with single_threaded_blas():
             history = fit(model, optimizer, experiment.loader(), experiment.epochs,
                           val_data=(data.X_test, data.y_test), progress=loud,
-                          checkpoint=args.checkpoint, resume=args.resume)
-    except (DivergenceError, CheckpointError, FileNotFoundError) as error:
-        print(f"minigrad train: error: {error}", file=sys.stderr)
-        return 1
+                          checkpoint=args.checkpoint, resume=args.resume, checkpoint_metadata=metadata)
+    except (DivergenceError, CheckpointError, OSError) as error:
+        return _fail(error, 1)
     seconds = time.perf_counter() - started
-    if args.resume:
-        if len(history) >= experiment.epochs:
-            print(f"minigrad train: note: the run in {args.resume} was already trained for {len(history)} "
-                  f"epochs (--epochs {experiment.epochs}): nothing left to train", file=sys.stderr)
+    if resumed is not None:
         # The checkpoint's optimizer state, lr included, is what continues the run.
         lr = optimizer.param_groups[0]["lr"]
         if args.lr is not None and args.lr != lr:
@@ -165,7 +212,10 @@ def run(args) -> int:
     if args.plot:
         from minigrad.viz import plot_history
         title = f"{OPTIMIZER_NAMES[args.optimizer]} (lr={lr:g}) on {args.dataset}"
-        plot_history(history, args.plot, title=title)
+        try:
+            plot_history(history, args.plot, title=title)
+        except OSError as error:
+            return _fail(error, 1)
         if loud:
             print(f"curves saved to {args.plot}")
     if args.checkpoint and loud:
@@ -173,6 +223,50 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+class _Refused(Exception):
+    def __init__(self, message, code: int):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def _check_before_training(args) -> CheckpointInfo | None:
+    """Everything that can be found wrong before training: the checkpoint to resume (read
+    whole; exit 1 if damaged), the options against the ones it recorded (exit 2), the output
+    paths (exit 2). Fills in the options left out; returns the resumed run's info."""
+    resumed = None
+    if args.resume:
+        try:
+            resumed = read_checkpoint_info(args.resume)
+        except (CheckpointError, OSError) as error:
+            raise _Refused(error, 1) from None
+    try:
+        run_options(args, resumed.metadata if resumed else None, args.resume)
+    except OptionConflict as error:
+        raise _Refused(error, 2) from None
+    problem = prepare_outputs({"--plot": args.plot, "--checkpoint": args.checkpoint})
+    if problem:
+        raise _Refused(problem, 2)
+    target = resumed.metadata.get("epochs") if resumed else None
+    if args.epochs is None and isinstance(target, int) and target > 0:
+        args.epochs = target  # a resumed run goes on to its own target
+    return resumed
+
+
+def _resume_notes(args, resumed: CheckpointInfo, epochs: int) -> None:
+    """Say, before training, what a resume will and will not do."""
+    if not resumed.metadata:
+        print(f"minigrad train: note: {args.resume} does not record the options of its run; continuing it "
+              f"with {' '.join(_flag(name, getattr(args, name)) for name in RUN_DEFAULTS)}", file=sys.stderr)
+    if resumed.epochs >= epochs:
+        print(f"minigrad train: note: the run in {args.resume} was already trained for {resumed.epochs} "
+              f"epochs (--epochs {epochs}): nothing left to train", file=sys.stderr)
+
+
+def _fail(error, code: int) -> int:
+    print(f"minigrad train: error: {error}", file=sys.stderr)
+    return code
 
 
 def summary(dataset: str, optimizer: str, lr: float, experiment: Experiment, history: History,

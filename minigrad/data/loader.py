@@ -23,6 +23,21 @@ def check_samples(features: np.ndarray, labels: np.ndarray | None = None) -> Non
         raise ValueError(f"X and y must have the same length, got {len(features)} and {len(labels)} samples")
 
 
+def check_class_indices(labels: np.ndarray) -> None:
+    """Class labels must be integers (or booleans): float labels would be truncated into
+    other classes without a word."""
+    if labels.dtype.kind not in "iub":
+        raise TypeError(f"y must hold integer class indices, got dtype {labels.dtype}")
+
+
+def check_seed(seed: Any) -> None:
+    """None (fresh entropy) or a non-negative integer, as numpy.random.default_rng takes."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+
+
 class DataLoader:
     """Iterate over ``(features, labels)`` mini-batches of arrays.
 
@@ -42,8 +57,8 @@ class DataLoader:
         features = np.ascontiguousarray(X, dtype=np.float32)
         labels = np.ascontiguousarray(y)
         check_samples(features, labels)
-        if labels.dtype.kind not in "iub":
-            raise TypeError(f"y must hold integer class indices, got dtype {labels.dtype}")
+        check_class_indices(labels)
+        check_seed(seed)
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if len(features) == 0:
@@ -84,13 +99,26 @@ class DataLoader:
         return {"rng": self.rng.bit_generator.state}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the shuffling generator saved by ``state_dict``; checked whole first, so a
+        bad state raises (TypeError or ValueError, naming it) and changes nothing."""
+        if not isinstance(state, dict):
+            raise TypeError(f"a loader state is a dict from DataLoader.state_dict(), got {state!r:.80}")
+        if "rng" not in state:
+            raise ValueError(f"a loader state has an 'rng' entry, this one has {sorted(map(str, state))}")
         rng_state = state["rng"]
-        expected = self.rng.bit_generator.state["bit_generator"]
-        if rng_state.get("bit_generator") != expected:
-            raise ValueError(
-                f"loader state is for a {rng_state.get('bit_generator')!r} generator, this loader uses {expected!r}"
-            )
-        self.rng.bit_generator.state = rng_state
+        if not isinstance(rng_state, dict):
+            raise TypeError(f"the loader state's 'rng' must be a bit-generator state dict, got {rng_state!r:.80}")
+        expected = type(self.rng.bit_generator)
+        if rng_state.get("bit_generator") != expected.__name__:
+            raise ValueError(f"loader state is for a {rng_state.get('bit_generator')!r} generator, "
+                             f"this loader uses {expected.__name__!r}")
+        trial = expected()  # tried on a spare generator: a bad state must not reach ours half set
+        try:
+            trial.state = rng_state
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"the loader state's 'rng' is not a valid {expected.__name__} state "
+                             f"({type(error).__name__}: {error})") from None
+        self.rng.bit_generator.state = trial.state
 
     def __repr__(self) -> str:
         return (f"DataLoader({self.n_samples} samples, batch_size={self.batch_size}, "
