@@ -145,6 +145,30 @@ class BackpropTrace:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def __repr__(self) -> str:
+        return f"<BackpropTrace: {len(self.forward)} tensors, {len(self.steps)} backward steps>"
+
+    def _repr_html_(self) -> str:
+        """The trace as tables, for a notebook: the forward pass, then one row per step."""
+        from html import escape
+
+        root = self.names[self.root_id]
+        forward = "".join(f"<tr><td style='text-align:left'><code>{escape(line)}</code></td></tr>"
+                          for line in self.forward)
+        rows = []
+        for number, step in enumerate(self.steps, start=1):
+            if step.local is None:
+                local = "Jacobian too large to show"
+            else:
+                local = f"{'x' if step.elementwise else 'Jacobian'} {summarize(step.local)}"
+            cells = [str(number), f"d{root}/d{step.input} via {step.node} = {step.op}",
+                     summarize(step.upstream), local, summarize(step.result)]
+            rows.append("<tr>" + "".join(f"<td style='text-align:left'>{escape(c)}</td>" for c in cells) + "</tr>")
+        head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
+                       ("#", "step", "upstream", "local", "result"))
+        return (f"<div><b>forward</b><table>{forward}</table>"
+                f"<b>backward</b> (d{escape(root)}/d{escape(root)} = 1)<table><tr>{head}</tr>{''.join(rows)}</table></div>")
+
     def grad_of(self, tensor: Tensor) -> np.ndarray | None:
         """The total gradient that reached ``tensor`` (intermediate results too)."""
         return self.grads.get(id(tensor))
@@ -362,42 +386,71 @@ def _layers(count: int, edges: list) -> list[int]:
 
 
 def _svg(boxes: list, edges: list) -> str:
+    """Lay the boxes out in layers, top-down, and draw them. An edge that skips layers runs
+    through a thin placeholder in each layer it crosses (the usual layered-drawing device),
+    so it never passes behind a box; boxes in a layer are ordered by the mean position of
+    their inputs, which keeps crossings few."""
     from html import escape
 
     layer = _layers(len(boxes), edges)
     widths = [max(len(line) for line in box.lines) * _CHAR_WIDTH + 2 * _PAD for box in boxes]
     heights = [len(box.lines) * _LINE_HEIGHT + 2 * _PAD for box in boxes]
+    routes = []  # per edge: the chain of node indices it runs through, placeholders included
+    for a, b, _ in edges:
+        chain = [a]
+        for step in range(layer[a] + 1, layer[b]):
+            layer.append(step)
+            widths.append(8.0)
+            heights.append(0.0)
+            chain.append(len(layer) - 1)
+        routes.append(chain + [b])
+    parents: dict[int, list[int]] = {}
+    for chain in routes:
+        for upper, lower in zip(chain, chain[1:]):
+            parents.setdefault(lower, []).append(upper)
     rows: dict[int, list[int]] = {}
     for i, l in enumerate(layer):
         rows.setdefault(l, []).append(i)
-    parents: dict[int, list[int]] = {}
-    for a, b, _ in edges:
-        parents.setdefault(b, []).append(a)
-    x_center = [0.0] * len(boxes)
-    y_top, y = {}, 20.0
-    total_width = max(sum(widths[i] for i in row) + _GAP_X * (len(row) - 1) for row in rows.values()) + 40
+    row_width = {l: sum(widths[i] for i in row) + _GAP_X * (len(row) - 1) for l, row in rows.items()}
+    total_width = max(row_width.values()) + 40
+    x_center = [0.0] * len(layer)
+    y_top: dict[int, float] = {}
+    row_height: dict[int, float] = {}
+    y = 20.0
     for l in sorted(rows):
         row = rows[l]
-        if l > min(rows):  # order by the mean position of the inputs: fewer crossings
-            row.sort(key=lambda i: np.mean([x_center[p] for p in parents.get(i, [])]) if parents.get(i) else 0)
-        x = (total_width - (sum(widths[i] for i in row) + _GAP_X * (len(row) - 1))) / 2
+        if l > min(rows):
+            row.sort(key=lambda i: np.mean([x_center[p] for p in parents[i]]) if i in parents else 0.0)
+        x = (total_width - row_width[l]) / 2
         for i in row:
             x_center[i] = x + widths[i] / 2
             x += widths[i] + _GAP_X
         y_top[l] = y
-        y += max(heights[i] for i in row) + _GAP_Y
+        row_height[l] = max(heights[i] for i in row) or _LINE_HEIGHT
+        y += row_height[l] + _GAP_Y
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width:.0f}" height="{y - _GAP_Y + 20:.0f}" '
              f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
-    for a, b, label in edges:
-        x1, y1 = x_center[a], y_top[layer[a]] + heights[a]
-        x2, y2 = x_center[b], y_top[layer[b]]
-        middle = (y1 + y2) / 2
-        parts.append(f'<path d="M {x1:.1f} {y1:.1f} C {x1:.1f} {middle:.1f}, {x2:.1f} {middle:.1f}, {x2:.1f} {y2:.1f}" '
-                     f'fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>')
+    incoming: dict[int, list[int]] = {}
+    for number, (a, b, _) in enumerate(edges):
+        incoming.setdefault(b, []).append(number)
+    for number, ((a, b, label), chain) in enumerate(zip(edges, routes)):
+        # arrivals spread over the top of the box, in the order of the inputs
+        slot = sorted(incoming[b], key=lambda e: x_center[routes[e][-2]]).index(number)
+        arrive_x = x_center[b] - widths[b] / 2 + widths[b] * (slot + 1) / (len(incoming[b]) + 1)
+        points = [(x_center[a], y_top[layer[a]] + heights[a])]
+        for middle in chain[1:-1]:
+            points += [(x_center[middle], y_top[layer[middle]]),
+                       (x_center[middle], y_top[layer[middle]] + row_height[layer[middle]])]
+        points.append((arrive_x, y_top[layer[b]]))
+        path = f"M {points[0][0]:.1f} {points[0][1]:.1f}"
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            bend = (y1 + y2) / 2
+            path += f" C {x1:.1f} {bend:.1f}, {x2:.1f} {bend:.1f}, {x2:.1f} {y2:.1f}"
+        parts.append(f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>')
         if label:
-            parts.append(f'<text x="{(x1 + 3 * x2) / 4 + 4:.1f}" y="{(y1 + 3 * y2) / 4:.1f}" fill="#555">{label}</text>')
+            parts.append(f'<text x="{arrive_x + 4:.1f}" y="{y_top[layer[b]] - 6:.1f}" fill="#555">{label}</text>')
     for i, box in enumerate(boxes):
         left, top = x_center[i] - widths[i] / 2, y_top[layer[i]]
         parts.append(f'<g id="{box.name}"><rect x="{left:.1f}" y="{top:.1f}" width="{widths[i]:.1f}" '

@@ -162,3 +162,13 @@ def test_trace_rejects_what_has_no_backward():
         backprop_trace(mg.Tensor(1.0))
     with pytest.raises(ValueError, match=r"one-element output, got shape \(3,\)"):
         backprop_trace(mg.Tensor(np.ones(3), requires_grad=True) * 2)
+
+
+def test_the_trace_displays_as_html_tables_in_a_notebook_and_as_text_elsewhere():
+    a, b, c, f, e, d, out = expression()
+    trace = backprop_trace(out, names={"a": a, "b": b})
+    html = trace._repr_html_()
+    assert html.count("<tr>") == len(trace.forward) + len(trace.steps) + 1
+    assert "dout/da via t1 = mul" in html and "<table>" in html
+    assert "lines" not in repr(trace) and repr(trace).startswith("<BackpropTrace: 9 tensors, 9 backward steps")
+    assert str(trace).startswith("forward:")
