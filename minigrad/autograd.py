@@ -351,13 +351,13 @@ def _backward(roots, grads, retain_graph, create_graph, inputs, accumulate, trac
         buffer = leaf._grad_buffer
         if buffer is not None and leaf_grad is buffer and leaf._grad is None:
             wrapper = leaf._grad_buffer_tensor  # written in place by a joint rule
-            leaf._grad = wrapper if wrapper is not None and wrapper.data is buffer else _buffer_tensor(leaf)
+            leaf._grad = wrapper if wrapper is not None and wrapper.data is buffer else grad_buffer_tensor(leaf)
             continue
         _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
     return results
 
 
-def _buffer_tensor(leaf):
+def grad_buffer_tensor(leaf):
     """The Tensor around ``leaf``'s gradient buffer, made once and reused while it fits."""
     from minigrad.tensor import Tensor
 
@@ -420,7 +420,7 @@ def _accumulate(tensor, grad, owned: bool) -> None:
 
 # ---- the functional interface -------------------------------------------------------------
 
-def _as_sequence(value, what: str) -> tuple:
+def tensor_sequence(value, what: str) -> tuple:
     from minigrad.tensor import Tensor
 
     if isinstance(value, Tensor):
@@ -496,8 +496,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """
     from minigrad.tensor import Tensor
 
-    outputs = _as_sequence(outputs, "outputs")
-    inputs = _as_sequence(inputs, "inputs")
+    outputs = tensor_sequence(outputs, "outputs")
+    inputs = tensor_sequence(inputs, "inputs")
     for number, tensor in enumerate(inputs):
         if not tensor.requires_grad:
             raise RuntimeError(f"input {number} (shape {tensor.shape}) does not require grad")
@@ -528,12 +528,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
              inputs=None) -> None:
     """``torch.autograd.backward``: accumulate the gradients of several outputs at once."""
-    outputs = _as_sequence(tensors, "tensors")
+    outputs = tensor_sequence(tensors, "tensors")
     for number, output in enumerate(outputs):
         if not output.requires_grad:
             raise RuntimeError(f"output {number} (shape {output.shape}) does not require grad and has no graph")
     seeds = seed_gradients(outputs, grad_tensors, create_graph)
-    chosen = None if inputs is None else _as_sequence(inputs, "inputs")
+    chosen = None if inputs is None else tensor_sequence(inputs, "inputs")
     retain = create_graph if retain_graph is None else retain_graph
     run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph, inputs=chosen)
 

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from minigrad.autograd import _buffer_tensor, enable_grad
+from minigrad.autograd import grad_buffer_tensor, enable_grad
 from minigrad.tensor import Tensor
 
 ParamGroup = dict[str, Any]
@@ -65,7 +65,7 @@ def grad_array(param: Tensor) -> np.ndarray | None:
 
 def set_grad_to_buffer(param: Tensor) -> None:
     """Make ``param.grad`` the Tensor around its slot of the flat gradient buffer."""
-    param._grad = _buffer_tensor(param)
+    param._grad = grad_buffer_tensor(param)
 
 
 class _Chunk:
