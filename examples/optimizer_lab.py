@@ -38,16 +38,20 @@ def figures(out: str, fast: bool) -> None:
     for function in ["rosenbrock", "elongated", "saddle", "square", "double_well"]:
         steps = 30 if fast else FUNCTIONS[function].steps
         runs = [run(function, name, None, steps) for name in OPTIMIZERS]
-        print("saved", plot_trajectories(runs, os.path.join(out, f"lab_{function}.png")))
+        path = os.path.join(out, f"lab_{function}.png")
+        plot_trajectories(runs, path)
+        print("saved", path)
     steps = 12 if fast else 40
     shrinking = [run("square", "adagrad", (-3.0,), steps, lr=0.5, eps=1e-7, eps_inside_sqrt=True),
                  run("square", "rmsprop", (-3.0,), steps, lr=0.5, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)]
-    print("saved", plot_trajectories(shrinking, os.path.join(out, "lab_adagrad_steps.png"),
-                                     title="x^2 from -3, lr 0.5: AdaGrad's steps shrink, RMSProp's do not"))
+    path = os.path.join(out, "lab_adagrad_steps.png")
+    plot_trajectories(shrinking, path, title="x^2 from -3, lr 0.5: AdaGrad's steps shrink, RMSProp's do not")
+    print("saved", path)
     for function in ["saddle", "rosenbrock"]:
         steps = 20 if fast else min(FUNCTIONS[function].steps, 400)
         runs = [run(function, name, None, steps) for name in OPTIMIZERS]
-        path = animate_trajectories(runs, os.path.join(out, f"lab_{function}.gif"), max_frames=5 if fast else 50)
+        path = os.path.join(out, f"lab_{function}.gif")
+        animate_trajectories(runs, path, max_frames=5 if fast else 50)
         print("saved", path)
 
 

@@ -4,16 +4,18 @@
   an elongated bowl, a saddle, Rosenbrock, Beale, Himmelblau, or your own callable);
 - ``run``: any optimizer (and schedule) on one of them, every step recorded;
 - ``table``: the slides' step tables (t, x_t, f'(x_t), the optimizer's state);
-- ``plots``: contours with trajectories, loss per step, 1-D curves, GIF animations;
+- ``plots``: contours with trajectories, loss per step, 1-D curves, animations: each returns a
+  Figure or an Animation that shows itself inline in a notebook (``path=`` also saves it);
 - ``backprop``: the graph as Graphviz DOT and a step-by-step backprop trace.
 """
 from minigrad.lab.backprop import BackpropTrace, backprop_trace, draw_graph, render_graph
 from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
+from minigrad.lab.plots import animate_trajectories, plot_trajectories
 from minigrad.lab.run import OPTIMIZERS, Trajectory, run
 from minigrad.lab.table import step_table
 
 __all__ = [
     "FUNCTIONS", "Objective", "get_function", "objective",
-    "OPTIMIZERS", "Trajectory", "run", "step_table",
+    "OPTIMIZERS", "Trajectory", "run", "step_table", "plot_trajectories", "animate_trajectories",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",
 ]

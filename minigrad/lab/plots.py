@@ -1,9 +1,11 @@
 """Pictures of optimizer runs: contour plots with trajectories, the 1-D curve with the steps on
-it, the loss per step, and GIF animations of the same.
+it, the loss per step, and animations of the same.
 
-matplotlib is imported only here, inside the functions that draw, with the Agg canvas: no
-display is needed and pyplot's global state is left alone. Each optimizer keeps one colour
-in every figure, the start is a black dot and the minima are gold stars.
+Every function returns the picture as an object: a ``Figure`` (shown inline in a notebook) or
+an ``Animation`` (a player inline in a notebook, a GIF on disk); ``path=`` also saves it.
+matplotlib is imported only inside the functions that draw, with the Agg canvas: no display
+is needed and pyplot's global state is left alone. Each optimizer keeps one colour in every
+figure, the start is a black dot and the minima are gold stars.
 """
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ import os
 from typing import Sequence
 
 import numpy as np
-
-from minigrad.io import atomic_path
 
 from minigrad.lab.functions import Objective
 from minigrad.lab.run import Trajectory
@@ -24,13 +24,10 @@ _SPARE_COLORS = ["#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939
 
 def _figure(width: float = 12.5, height: float = 5.2):
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        from minigrad.lab.figure import new_figure
     except ImportError as error:
         raise ImportError("plotting needs matplotlib: pip install 'minigrad-np[plot]'") from error
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
+    return new_figure(width, height)
 
 
 def colors_for(trajectories: Sequence[Trajectory]) -> list[str]:
@@ -105,10 +102,12 @@ def _draw_still_parts(figure, objective, trajectories):
     return space_axes, loss_axes, colors, view
 
 
-def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike | None = None,
+def plot_trajectories(trajectories: Trajectory | Sequence[Trajectory], path: str | os.PathLike | None = None,
                       title: str | None = None):
     """Left: the function (contours in 2-D, the curve in 1-D) with every run's steps on it;
-    right: f(x_t) per step. Returns the Figure, or the path when ``path`` is given."""
+    right: f(x_t) per step. Returns the Figure (inline in a notebook); with ``path`` it is
+    also written there (atomically; the format follows the extension, PNG without one)."""
+    trajectories = _as_list(trajectories)
     objective = _check_same_function(trajectories)
     figure = _figure()
     space_axes, loss_axes, colors, view = _draw_still_parts(figure, objective, trajectories)
@@ -117,9 +116,14 @@ def plot_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLik
         _draw_loss(loss_axes, trajectory, color, len(trajectory.points))
     _decorate(space_axes, loss_axes, objective, trajectories, view)
     figure.suptitle(title or _title(objective, trajectories), fontsize=14)
-    if path is None:
-        return figure
-    return _save(figure, path)
+    if path is not None:
+        _save(figure, path)
+    return figure
+
+
+def _as_list(trajectories: Trajectory | Sequence[Trajectory]) -> list[Trajectory]:
+    """One run or several: a single Trajectory is drawn alone."""
+    return [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
 
 
 def _title(objective: Objective, trajectories: Sequence[Trajectory]) -> str:
@@ -226,28 +230,31 @@ def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view) -
 
 
 def _save(figure, path: str | os.PathLike, dpi: int = 110) -> str:
-    path = os.fspath(path)
-    with atomic_path(path) as temporary:
-        # The format is named: from an extension-less temporary name matplotlib would write
-        # TEMPORARY.png beside it, and an empty file would be renamed into place.
-        figure.savefig(temporary, dpi=dpi, format=os.path.splitext(path)[1].lstrip(".") or "png")
-    return path
+    from minigrad.lab.figure import save_figure
+
+    return save_figure(figure, path, dpi)
 
 
 # ---- animation --------------------------------------------------------------------------------
 
-def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.PathLike, fps: int = 8,
-                         max_frames: int = 60, title: str | None = None, dpi: int = 80) -> str:
-    """A GIF of the runs advancing together, step by step (at most ``max_frames`` frames; the
-    last one is held for a second). Written with matplotlib's Pillow writer."""
-    from matplotlib.animation import PillowWriter
+def animate_trajectories(trajectories: Trajectory | Sequence[Trajectory], path: str | os.PathLike | None = None,
+                         fps: int = 8, max_frames: int = 60, title: str | None = None, dpi: int = 80):
+    """The runs advancing together, step by step (at most ``max_frames`` frames; the last
+    one is held for half a second). Returns an ``Animation``: a player inline in a notebook,
+    ``.save("file.gif")`` for a GIF; with ``path`` (a ``.gif``) it is saved at once."""
+    from matplotlib.lines import Line2D
 
+    from minigrad.lab.figure import Animation
+
+    trajectories = _as_list(trajectories)
     objective = _check_same_function(trajectories)
-    path = os.fspath(path)
-    if not path.lower().endswith(".gif"):
-        raise ValueError(f"an animation is written as a .gif file, got {path!r}")
+    if path is not None and not os.fspath(path).lower().endswith(".gif"):
+        raise ValueError(f"an animation is written as a .gif file, got {os.fspath(path)!r}")
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+        raise ValueError(f"max_frames must be an integer >= 1, got {max_frames!r}")
     longest = max(len(t.points) for t in trajectories)
     frames = np.unique(np.linspace(1, longest, min(max_frames, longest)).round().astype(int))
+    counts = list(frames) + [frames[-1]] * max(1, fps // 2)
     figure = _figure(11, 4.6)
     figure.set_dpi(dpi)  # the frames are drawn at this dpi: the background below must match
     space_axes, loss_axes, colors, view = _draw_still_parts(figure, objective, trajectories)
@@ -256,8 +263,6 @@ def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.Path
         for artist in _draw_loss(loss_axes, trajectory, color, len(trajectory.points)):
             artist.set_visible(False)
     _decorate(space_axes, loss_axes, objective, trajectories, view)
-    from matplotlib.lines import Line2D
-
     # The loss curves are hidden, and so would their legend lines be: name them with stand-ins.
     loss_axes.legend(handles=[Line2D([], [], color=color, linewidth=2.5, label=_legend_label(trajectory))
                               for trajectory, color in zip(trajectories, colors)], loc="best", fontsize=10)
@@ -265,23 +270,27 @@ def animate_trajectories(trajectories: Sequence[Trajectory], path: str | os.Path
     base_title = title or _title(objective, trajectories)
     heading = figure.suptitle(f"{base_title}   step {longest - 1}", fontsize=13)
     _freeze_background(figure, heading)
+    live: list = []
 
-    writer = PillowWriter(fps=fps)
-    with atomic_path(path) as temporary, writer.saving(figure, temporary, dpi):
-        live: list = []
-        for count in list(frames) + [frames[-1]] * max(1, fps // 2):
-            for artist in live:
-                artist.remove()
-            live = []
-            for trajectory, color in zip(trajectories, colors):
-                shown = min(count, len(trajectory.points))
-                live += _draw_path(space_axes, objective, trajectory, color, shown)
-                live += _draw_loss(loss_axes, trajectory, color, shown)
-            for artist in live:
-                artist.set_label("_")
-            heading.set_text(f"{base_title}   step {min(count, longest) - 1}")
-            writer.grab_frame()
-    return path
+    def draw_frame(number: int) -> None:
+        count = counts[number]
+        for artist in live:
+            artist.remove()
+        live.clear()
+        for trajectory, color in zip(trajectories, colors):
+            shown = min(count, len(trajectory.points))
+            live.extend(_draw_path(space_axes, objective, trajectory, color, shown))
+            live.extend(_draw_loss(loss_axes, trajectory, color, shown))
+        for artist in live:
+            artist.set_label("_")
+        heading.set_text(f"{base_title}   step {min(count, longest) - 1}")
+
+    names = ", ".join(t.label for t in trajectories)
+    animation = Animation(figure, draw_frame, len(counts), fps=fps, dpi=dpi,
+                          description=f"{names} on {objective.name}")
+    if path is not None:
+        animation.save(path)
+    return animation
 
 
 def _freeze_background(figure, heading) -> None:
@@ -306,7 +315,10 @@ def _freeze_background(figure, heading) -> None:
 
 
 def save_comparison(trajectories: Sequence[Trajectory], path: str | os.PathLike, **options) -> str:
-    """A ``.gif`` path gets the animation, any other image path the static figure."""
+    """A ``.gif`` path gets the animation, any other image path the static figure; returns
+    the path written."""
     if os.fspath(path).lower().endswith(".gif"):
-        return animate_trajectories(trajectories, path, **options)
-    return plot_trajectories(trajectories, path, **options)
+        animate_trajectories(trajectories, path, **options)
+    else:
+        plot_trajectories(trajectories, path, **options)
+    return os.fspath(path)
