@@ -6,8 +6,13 @@
 - ``table``: the slides' step tables (t, x_t, f'(x_t), the optimizer's state);
 - ``plots``: contours with trajectories, loss per step, 1-D curves, animations: each returns a
   Figure or an Animation that shows itself inline in a notebook (``path=`` also saves it);
+- ``averaging``: the slides' moving and exponential averages of a series, with a step table
+  and a plot: the bridge from averaging to momentum;
 - ``backprop``: the graph as Graphviz DOT and a step-by-step backprop trace.
 """
+from minigrad.lab.averaging import (
+    averaging_table, ema_weights, exponential_average, plot_averages, simple_moving_average,
+)
 from minigrad.lab.backprop import BackpropTrace, backprop_trace, draw_graph, render_graph
 from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
 from minigrad.lab.plots import animate_trajectories, plot_trajectories
@@ -17,5 +22,6 @@ from minigrad.lab.table import step_table
 __all__ = [
     "FUNCTIONS", "Objective", "get_function", "objective",
     "OPTIMIZERS", "Trajectory", "run", "step_table", "plot_trajectories", "animate_trajectories",
+    "simple_moving_average", "exponential_average", "ema_weights", "averaging_table", "plot_averages",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",
 ]

@@ -69,20 +69,30 @@ def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
 def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> str:
     """The run as a text table, one row per step, ready to check a hand computation."""
     columns = table_columns(trajectory)
-    cells = [[header] + [c if header == "t" else format_cell(c, digits) for c in values]
-             for header, values in columns]
-    cells = [[str(c) for c in column] for column in cells]
-    widths = [max(len(c) for c in column) for column in cells]
-    lines = [_title(trajectory)]
-    for row in range(len(cells[0])):
-        lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
+    cells = [(header, [c if header == "t" else format_cell(c, digits) for c in values]) for header, values in columns]
+    notes = []
     if legend:
         explained = [header for header, _ in columns if header in SYMBOLS]
-        lines += [f"  {name}: {SYMBOLS[name]}" for name in explained]
+        notes += [f"{name}: {SYMBOLS[name]}" for name in explained]
         if "momentum_buffer" in explained and not trajectory.hyperparameters.get("ema"):
-            lines.append("  (the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
+            notes.append("(the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
+    text = format_table(_title(trajectory), cells, notes)
     if trajectory.diverged:
-        lines.append(trajectory.divergence_note)
+        text += "\n" + trajectory.divergence_note
+    return text
+
+
+def format_table(title: str, columns: list[tuple[str, list]], notes: list[str] = ()) -> str:
+    """A text table: the title, then one right-aligned column per ``(header, cells)`` (cells
+    already formatted, or anything ``str`` shows as wanted), then the notes, indented."""
+    cells = [[header] + [str(cell) for cell in values] for header, values in columns]
+    if len({len(column) for column in cells}) > 1:
+        raise ValueError(f"the columns of a table must have one cell per row, got {[len(c) - 1 for c in cells]}")
+    widths = [max(len(cell) for cell in column) for column in cells]
+    lines = [title]
+    for row in range(len(cells[0])):
+        lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
+    lines += [f"  {note}" for note in notes]
     return "\n".join(lines)
 
 
