@@ -25,6 +25,7 @@ SYMBOLS = {
     "v_hat": "v_t / (1 - beta2^t)",
     "update": "x_t - x_{t-1}",
     "lr": "the learning rate of the step that made x_t",
+    "g_t (noisy)": "f'(x_t) + noise: the gradient the step from x_t used",
 }
 _TRACED = ("m_hat", "v_hat")
 
@@ -52,6 +53,9 @@ def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
         ("x_t", list(trajectory.points)),
         ("f'(x_t)", list(trajectory.grads)),
     ]
+    if trajectory.step_grads is not None:
+        used = list(trajectory.step_grads)
+        columns.append(("g_t (noisy)", used + [None] * (len(trajectory.points) - len(used))))
     buffers = [k for k in trajectory.states[-1] if k != "step"]
     for name in buffers:
         columns.append((name, [trajectory.states[t].get(name) for t in rows]))
@@ -102,8 +106,9 @@ def _title(trajectory: Trajectory) -> str:
                       if _worth_showing(k, v, trajectory.defaults.get(k, None)))
     start = format_cell(trajectory.points[0])
     name = DISPLAY_NAMES.get(trajectory.optimizer, trajectory.optimizer)
+    noise = f", gradient noise {trajectory.noise:g}" if trajectory.noise else ""
     return (f"{name} ({shown}) on {trajectory.function.name} "
-            f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}")
+            f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}{noise}")
 
 
 def _worth_showing(name: str, value, default) -> bool:
