@@ -127,10 +127,20 @@ def _legend_label(trajectory: Trajectory) -> str:
 
 # ---- static figures ---------------------------------------------------------------------------
 
-def _draw_still_parts(figure, objective, trajectories):
-    """The two panels, the colours, the view, and what does not move: the function (curve or
-    contours) and the marks (minimum, start). Shared by the still figure and the animation."""
-    space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
+def _draw_still_parts(figure, objective, trajectories, accumulator_panels: bool = False):
+    """The panels, the colours, the view, and what does not move: the function (curve or
+    contours) and the marks (minimum, start). Shared by the still figure and the animation.
+    With ``accumulator_panels`` a third column holds one panel per coordinate."""
+    if accumulator_panels:
+        grid = figure.add_gridspec(objective.dim, 3, width_ratios=[1.25, 1, 0.95])
+        space_axes = figure.add_subplot(grid[:, 0])
+        loss_axes = figure.add_subplot(grid[:, 1])
+        extra_axes = [figure.add_subplot(grid[row, 2]) for row in range(objective.dim)]
+        for axes in extra_axes[1:]:
+            axes.sharex(extra_axes[0])
+    else:
+        space_axes, loss_axes = figure.subplots(1, 2, width_ratios=[1.25, 1])
+        extra_axes = []
     styles = styles_for(trajectories)
     view = _view(objective, trajectories)
     if objective.dim == 1:
@@ -138,24 +148,39 @@ def _draw_still_parts(figure, objective, trajectories):
     else:
         _draw_contours(space_axes, objective, view)
     marks = _draw_marks(space_axes, objective, trajectories)
-    return space_axes, loss_axes, styles, view, marks
+    return space_axes, loss_axes, styles, view, marks, extra_axes
 
 
 def plot_trajectories(trajectories: Trajectory | Sequence[Trajectory], path: str | os.PathLike | None = None,
-                      title: str | None = None):
+                      title: str | None = None, *, arrows: str | Sequence[str] = (), accumulators: bool = False):
     """Left: the function (contours in 2-D, the curve in 1-D) with every run's steps on it;
     right: f(x_t) per step. Returns the Figure (inline in a notebook); with ``path`` it is
-    also written there (atomically; the format follows the extension, PNG without one)."""
+    also written there (atomically; the format follows the extension, PNG without one).
+
+    To explain the runs (see ``minigrad.lab.overlays``): ``arrows=("gradient", "momentum")``
+    draws along each path -g_t and minus the velocity carried into x_t (runs whose optimizer
+    has one); ``accumulators=True`` adds a panel per coordinate with each adaptive run's
+    squared-gradient accumulator (AdaGrad's s_t, RMSProp's s_t, Adam's v_t) per step.
+    """
+    from minigrad.lab import overlays
+
     trajectories = _as_list(trajectories)
     objective = _check_same_function(trajectories)
-    figure = _figure()
-    space_axes, loss_axes, styles, view, marks = _draw_still_parts(figure, objective, trajectories)
+    kinds = overlays.check_arrows(arrows)
+    if objective.dim > 2 and accumulators:
+        raise ValueError(f"accumulator panels are drawn for 1-D and 2-D functions, {objective.name} has {objective.dim}")
+    figure = _figure(17.5 if accumulators else 12.5, 5.6 if accumulators else 5.2)
+    space_axes, loss_axes, styles, view, marks, extra_axes = _draw_still_parts(
+        figure, objective, trajectories, accumulator_panels=accumulators)
     loss_view = _loss_view(objective, trajectories)
     for trajectory, style in zip(trajectories, styles):
         _draw_path(space_axes, objective, trajectory, style, len(trajectory.points))
         _draw_loss(loss_axes, trajectory, style, len(trajectory.points), loss_view)
+        overlays.draw_arrows(space_axes, objective, trajectory, style.color, kinds, view)
+    if accumulators:
+        overlays.draw_accumulators(extra_axes, trajectories, styles)
     _decorate(space_axes, loss_axes, objective, trajectories, view, loss_view)
-    _legend(figure, trajectories, styles, marks)
+    _legend(figure, trajectories, styles, marks, extra=overlays.arrow_legend_handles(kinds))
     figure.suptitle(title or _title(objective, trajectories), fontsize=14)
     if path is not None:
         _save(figure, path)
@@ -290,8 +315,9 @@ def _decorate(space_axes, loss_axes, objective: Objective, trajectories, view, l
     loss_axes.grid(True, alpha=0.3)
 
 
-def _legend(figure, trajectories: Sequence[Trajectory], styles: Sequence[RunStyle], marks: list) -> None:
-    """One legend for both panels, under them: it never covers a line or a contour."""
+def _legend(figure, trajectories: Sequence[Trajectory], styles: Sequence[RunStyle], marks: list,
+            extra: Sequence = ()) -> None:
+    """One legend for all panels, under them: it never covers a line or a contour."""
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=style.color, linestyle=style.dashes, linewidth=2.2, marker=style.marker,
@@ -300,6 +326,7 @@ def _legend(figure, trajectories: Sequence[Trajectory], styles: Sequence[RunStyl
     handles += [Line2D([], [], linestyle="none", marker=mark.get_marker(), markersize=min(mark.get_markersize(), 14),
                        markerfacecolor=mark.get_markerfacecolor(), markeredgecolor=mark.get_markeredgecolor(),
                        label=mark.get_label()) for mark in marks]
+    handles += list(extra)
     longest = max(len(handle.get_label()) for handle in handles)
     columns = min(len(handles), 5 if longest <= 22 else 3 if longest <= 34 else 2)
     figure.legend(handles=handles, loc="outside lower center", ncol=columns, fontsize=10, frameon=False,
@@ -332,7 +359,7 @@ def animate_trajectories(trajectories: Trajectory | Sequence[Trajectory], path: 
     counts = list(frames) + [frames[-1]] * max(1, fps // 2)
     figure = _figure(11, 4.9)
     figure.set_dpi(dpi)  # the frames are drawn at this dpi: the background below must match
-    space_axes, loss_axes, styles, view, marks = _draw_still_parts(figure, objective, trajectories)
+    space_axes, loss_axes, styles, view, marks, _ = _draw_still_parts(figure, objective, trajectories)
     loss_view = _loss_view(objective, trajectories)
     # The full loss curves fix the loss axis' limits; they are hidden before any frame.
     for trajectory, style in zip(trajectories, styles):
