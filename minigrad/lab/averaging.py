@@ -141,8 +141,8 @@ def averaging_table(series: Sequence[float] = SLIDES_SERIES, k: int = 2, rho: fl
     notes = [
         f"SMA_t = (s_(t-1) + ... + s_(t-{k})) / {k}: the {k} values before t",
         f"EMA_t = {rho:g} EMA_(t-1) + {1 - rho:g} s_t, EMA_1 = s_1",
-        f"V_t = {rho:g} V_(t-1) + {1 - rho:g} s_t from V_0 = 0: its weights sum to 1 - {rho:g}^t, "
-        "so it starts low; dividing by that sum corrects it",
+        f"V_t = {rho:g} V_(t-1) + {1 - rho:g} s_t, V_0 = 0: its weights sum to 1 - {rho:g}^t,",
+        "  so it starts low; dividing by that sum (bias correction) lifts it",
     ]
     title = f"Averaging the series {' '.join(f'{v:g}' for v in values)} (k = {k}, rho = {rho:g})"
     return format_table(title, columns, notes)

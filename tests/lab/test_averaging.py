@@ -145,3 +145,10 @@ def test_the_plot_shows_every_average_and_the_weights(tmp_path):
     assert np.allclose(heights[10:], ema_weights(0.5, 10)) and heights[:10] == [0.0] * 8 + [0.5, 0.5]
     assert (tmp_path / "averages.png").read_bytes()[:4] == b"\x89PNG"
     assert lab.averaging_table is averaging_table and lab.plot_averages is plot_averages
+
+
+def test_the_lab_page_shows_the_table_the_code_prints():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "lab.md").read_text()
+    assert "```text\n" + averaging_table() + "\n```" in page

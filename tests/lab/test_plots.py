@@ -130,8 +130,8 @@ def test_an_animation_shows_as_a_javascript_player_and_saves_a_gif(tmp_path):
     animation = lab.animate_trajectories(runs, max_frames=4)
     assert not list(tmp_path.iterdir())
     html = animation._repr_html_()
-    # matplotlib's HTML writer embeds each frame as a base64 PNG next to its player script.
-    assert html.count("data:image/png;base64") == animation.frames == 4 + 4  # + the held last frame
+    # matplotlib's HTML writer embeds each frame (here a JPEG) in base64 next to its player script.
+    assert html.count("data:image/jpeg;base64") == animation.frames == 4 + 4  # + the held last frame
     assert "<script" in html and animation._repr_html_() is html  # drawn once, then kept
     assert "SGD" in repr(animation) and "8 frames" in repr(animation)
     path = animation.save(tmp_path / "bowl.gif")
