@@ -61,3 +61,10 @@ def test_plot_decision_boundary_returns_the_figure(tmp_path):
     assert (tmp_path / "boundary.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match=r"2-D features, got X of shape \(40, 3\)"):
         viz.plot_decision_boundary(model, np.zeros((40, 3)), y)
+
+
+def test_ipython_displays_the_figure_as_a_png_without_pyplot():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    figure = viz.plot_history(falling_history())
+    data, _ = formatters.DisplayFormatter().format(figure)
+    assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"

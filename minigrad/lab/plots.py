@@ -7,8 +7,8 @@ matplotlib is imported only inside the functions that draw, with the Agg canvas:
 is needed and pyplot's global state is left alone.
 
 Each optimizer keeps one colour in every figure; each run in a figure also gets its own dash
-pattern and marker, drawn later runs on top with gaps, so curves that coincide (AdaGrad and
-RMSProp on the double well) both stay visible. The start is a black dot, the minima are white
+pattern and marker, later runs drawn on top and with gaps, so curves that coincide (AdaGrad
+and RMSProp on the double well) both stay visible. The start is a black dot, the minima are white
 stars (a neutral no optimizer's colour resembles) and one legend under the panels names
 everything, so it never covers data.
 """
@@ -410,6 +410,8 @@ def _freeze_background(figure, heading) -> None:
     for axes in figure.axes:
         for artist in axes.get_children():
             artist.set_visible(False)
+    for legend in figure.legends:  # in the picture already
+        legend.set_visible(False)
     figure.figimage(background, origin="upper", zorder=-10)
 
 

@@ -146,6 +146,13 @@ def test_an_animation_shows_as_a_javascript_player_and_saves_a_gif(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.gif", "bowl.gif"]
 
 
+def test_ipython_displays_an_animation_as_html():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    animation = lab.animate_trajectories(run("bowl", "sgd", None, 3), max_frames=2)
+    data, _ = formatters.DisplayFormatter().format(animation)
+    assert "data:image/jpeg;base64" in data["text/html"]
+
+
 def test_importing_the_lab_does_not_import_matplotlib():
     import subprocess
     import sys
