@@ -76,8 +76,8 @@ def momentum_from_90(out: Path, fast: bool) -> str:
         lab.run("square", "momentum", start=90.0, steps=n, lr=0.1, momentum=0.9, label="Momentum lr=0.1, m=0.9"),
         lab.run("square", "momentum", start=90.0, steps=n, lr=0.01, momentum=0.9, label="Momentum lr=0.01, m=0.9"),
     ]
-    return plot_trajectories(runs, out / "momentum_from_90.png",
-                             title=r"Momentum on $x^2$ from 90: the ball overshoots and rolls back")
+    return _plot(runs, out / "momentum_from_90.png",
+                 title=r"Momentum on $x^2$ from 90: the ball overshoots and rolls back")
 
 
 def momentum_rosenbrock(out: Path, fast: bool) -> str:
@@ -88,8 +88,8 @@ def momentum_rosenbrock(out: Path, fast: bool) -> str:
         lab.run("rosenbrock", "sgd", steps=n, lr=1e-3, label="SGD lr=0.001"),
         lab.run("rosenbrock", "momentum", steps=n, lr=1e-3, momentum=0.9, label="Momentum lr=0.001, m=0.9"),
     ]
-    return plot_trajectories(runs, out / "momentum_rosenbrock.png",
-                             title=f"Rosenbrock from (-1.5, 2), {n} steps: momentum follows the valley")
+    return _plot(runs, out / "momentum_rosenbrock.png",
+                 title=f"Rosenbrock from (-1.5, 2), {n} steps: momentum follows the valley")
 
 
 def adagrad_log_square(out: Path, fast: bool) -> str:
@@ -102,8 +102,8 @@ def adagrad_log_square(out: Path, fast: bool) -> str:
         lab.run("log_square", "adagrad", label="AdaGrad lr=0.5, s0=0", **common),
         lab.run("log_square", "adagrad", initial_accumulator_value=0.1, label="AdaGrad lr=0.5, s0=0.1", **common),
     ]
-    return plot_trajectories(runs, out / "adagrad_log_square.png",
-                             title=r"AdaGrad on $\ln(x^2 + 0.01)$ from 9: where $s_0$ matters")
+    return _plot(runs, out / "adagrad_log_square.png",
+                 title=r"AdaGrad on $\ln(x^2 + 0.01)$ from 9: where $s_0$ matters")
 
 
 def adagrad_vs_rmsprop(out: Path, fast: bool) -> str:
@@ -115,8 +115,8 @@ def adagrad_vs_rmsprop(out: Path, fast: bool) -> str:
         lab.run("bowl", "adagrad", label="AdaGrad lr=0.5", **common),
         lab.run("bowl", "rmsprop", alpha=0.9, label="RMSProp lr=0.5, rho=0.9", **common),
     ]
-    return plot_trajectories(runs, out / "adagrad_vs_rmsprop.png",
-                             title=r"$x^2 + y^2$ from (6, 9): AdaGrad's steps shrink, RMSProp's do not")
+    return _plot(runs, out / "adagrad_vs_rmsprop.png",
+                 title=r"$x^2 + y^2$ from (6, 9): AdaGrad's steps shrink, RMSProp's do not")
 
 
 def rmsprop_from_9(out: Path, fast: bool) -> str:
@@ -126,8 +126,8 @@ def rmsprop_from_9(out: Path, fast: bool) -> str:
     runs = [lab.run(square, "rmsprop", start=9.0, steps=n, lr=lr, alpha=0.9, eps=1e-7, eps_inside_sqrt=True,
                     label=f"RMSProp lr={lr:g}, rho=0.9") for lr in (0.1, 0.4)]
     runs.insert(0, lab.run(square, "sgd", start=9.0, steps=n, lr=0.1, label="SGD lr=0.1"))
-    return plot_trajectories(runs, out / "rmsprop_from_9.png",
-                             title=r"RMSProp on $x^2$ from 9: steps of about lr, whatever the gradient")
+    return _plot(runs, out / "rmsprop_from_9.png",
+                 title=r"RMSProp on $x^2$ from 9: steps of about lr, whatever the gradient")
 
 
 def adam_variants_rosenbrock(out: Path, fast: bool) -> str:
@@ -140,24 +140,24 @@ def adam_variants_rosenbrock(out: Path, fast: bool) -> str:
         lab.run("rosenbrock", "adam", bias_correction=False, eps=1e-7, eps_inside_sqrt=True,
                 label="simpler Adam (none)", **common),
     ]
-    return plot_trajectories(runs, out / "adam_variants_rosenbrock.png",
-                             title=f"Adam with and without bias correction on Rosenbrock, lr 0.05, {n} steps")
+    return _plot(runs, out / "adam_variants_rosenbrock.png",
+                 title=f"Adam with and without bias correction on Rosenbrock, lr 0.05, {n} steps")
 
 
 def compare_saddle(out: Path, fast: bool) -> str:
     """Every optimizer at its suggested lr near the saddle of x^2 - y^2 (the slides' animation)."""
     n = steps(50, fast)
     runs = [lab.run("saddle", name, steps=n) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adam")]
-    return plot_trajectories(runs, out / "compare_saddle.png",
-                             title=r"Escaping the saddle of $x^2 - y^2$ from (-1.5, 0.01)")
+    return _plot(runs, out / "compare_saddle.png",
+                 title=r"Escaping the saddle of $x^2 - y^2$ from (-1.5, 0.01)")
 
 
 def compare_rosenbrock(out: Path, fast: bool) -> str:
     """Every optimizer at its suggested lr on Rosenbrock."""
     n = steps(1000, fast)
     runs = [lab.run("rosenbrock", name, steps=n) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adam")]
-    return plot_trajectories(runs, out / "compare_rosenbrock.png",
-                             title=f"Five optimizers on Rosenbrock, {n} steps")
+    return _plot(runs, out / "compare_rosenbrock.png",
+                 title=f"Five optimizers on Rosenbrock, {n} steps")
 
 
 def schedule_log_square(out: Path, fast: bool) -> str:
@@ -170,8 +170,8 @@ def schedule_log_square(out: Path, fast: bool) -> str:
         lab.run(log_square, "sgd", start=-1.5, steps=n, lr=0.2, label="SGD, lr 0.2 * 0.5^(s/10)",
                 schedule=lambda opt: schedules.ExponentialDecayLR(opt, decay_rate=0.5, decay_steps=10)),
     ]
-    return plot_trajectories(runs, out / "schedule_log_square.png",
-                             title=r"SGD on $\ln(x^2 + 0.01)$ from -1.5, lr 0.2: with and without decay")
+    return _plot(runs, out / "schedule_log_square.png",
+                 title=r"SGD on $\ln(x^2 + 0.01)$ from -1.5, lr 0.2: with and without decay")
 
 
 # ---- figures that are not trajectories ----------------------------------------------------------
@@ -183,6 +183,12 @@ def _figure(width: float, height: float):
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def _plot(runs, path: Path, title: str) -> str:
+    """The lab's trajectory figure of ``runs``, written to ``path``; returns the path."""
+    plot_trajectories(runs, path, title=title)
+    return str(path)
 
 
 def _save(figure, path: Path, dpi: int = 110) -> str:

@@ -5,6 +5,8 @@
 2. Rosenbrock from (-1.5, 2): how close Adam and Momentum get, and SGD with a too-large lr.
 3. Figures: five optimizers on Rosenbrock, the elongated bowl, the saddle, x^2 (PNG), the
    saddle and Rosenbrock animated (GIF), and AdaGrad's shrinking steps.
+4. Figures that explain: the slides' averages, gradient and velocity arrows, accumulators,
+   the eigen view of a quadratic and noisy gradients.
 
     python examples/optimizer_lab.py                      # figures into ./lab_figures/
     python examples/optimizer_lab.py --fast --out /tmp/x  # few steps and frames, into /tmp/x
@@ -16,6 +18,7 @@ an example must not change them by accident.
 import argparse
 import os
 
+from minigrad import lab, optim
 from minigrad.lab import FUNCTIONS, run, step_table
 from minigrad.lab.plots import animate_trajectories, plot_trajectories
 
@@ -41,17 +44,50 @@ def figures(out: str, fast: bool) -> None:
     for function in ["rosenbrock", "elongated", "saddle", "square", "double_well"]:
         steps = 30 if fast else FUNCTIONS[function].steps
         runs = [run(function, name, None, steps) for name in OPTIMIZERS]
-        print("saved", plot_trajectories(runs, os.path.join(out, f"lab_{function}.png")))
+        path = os.path.join(out, f"lab_{function}.png")
+        plot_trajectories(runs, path)
+        print("saved", path)
     steps = 12 if fast else 40
     shrinking = [run("square", "adagrad", (-3.0,), steps, lr=0.5, eps=1e-7, eps_inside_sqrt=True),
                  run("square", "rmsprop", (-3.0,), steps, lr=0.5, alpha=0.9, eps=1e-7, eps_inside_sqrt=True)]
-    print("saved", plot_trajectories(shrinking, os.path.join(out, "lab_adagrad_steps.png"),
-                                     title="x^2 from -3, lr 0.5: AdaGrad's steps shrink, RMSProp's do not"))
+    path = os.path.join(out, "lab_adagrad_steps.png")
+    plot_trajectories(shrinking, path, title="x^2 from -3, lr 0.5: AdaGrad's steps shrink, RMSProp's do not")
+    print("saved", path)
     for function in ["saddle", "rosenbrock"]:
         steps = 20 if fast else min(FUNCTIONS[function].steps, 400)
         runs = [run(function, name, None, steps) for name in OPTIMIZERS]
-        path = animate_trajectories(runs, os.path.join(out, f"lab_{function}.gif"), max_frames=5 if fast else 50)
+        path = os.path.join(out, f"lab_{function}.gif")
+        animate_trajectories(runs, path, max_frames=5 if fast else 50)
         print("saved", path)
+
+
+def explaining_figures(out: str, fast: bool) -> None:
+    """The figures of the lab page's sections on averaging, arrows, quadratics and noise."""
+    lab.plot_averages(path=os.path.join(out, "lab_averaging.png"))
+    print("saved", os.path.join(out, "lab_averaging.png"))
+    momentum = run("rosenbrock", "momentum", None, 60 if fast else 300, lr=1e-3, momentum=0.9)
+    path = os.path.join(out, "lab_arrows_rosenbrock.png")
+    lab.plot_trajectories(momentum, path, arrows=("gradient", "momentum"),
+                          title="Momentum on Rosenbrock: the gradient's pull and the velocity carried")
+    print("saved", path)
+    adaptive = [run("bowl", name, (6.0, 9.0), 50, lr=0.5, eps=1e-7, eps_inside_sqrt=True)
+                for name in ("adagrad", "rmsprop")]
+    path = os.path.join(out, "lab_accumulators.png")
+    lab.plot_trajectories(adaptive, path, accumulators=True,
+                          title="x^2 + y^2 from (6, 9): AdaGrad's sum only grows, RMSProp's average forgets")
+    print("saved", path)
+    path = os.path.join(out, "lab_eigen_elongated.png")
+    lab.plot_eigen_view("elongated", lr=0.4, momentum=0.5, steps=20 if fast else 50, path=path)
+    print("saved", path)
+    steps = 40 if fast else 150
+    decay = lambda opt: optim.lr_scheduler.ExponentialDecayLR(opt, decay_rate=0.5, decay_steps=30)  # noqa: E731
+    noisy = [run("elongated", "sgd", None, steps, lr=0.2, label="SGD lr=0.2, exact gradients"),
+             run("elongated", "sgd", None, steps, lr=0.2, noise=1.0, seed=0, label="SGD lr=0.2, noise 1"),
+             run("elongated", "sgd", None, steps, lr=0.2, noise=1.0, seed=0, schedule=decay,
+                 label="SGD, noise 1, lr 0.2 * 0.5^(t/30)")]
+    path = os.path.join(out, "lab_noise.png")
+    lab.plot_trajectories(noisy, path, title="Noisy gradients: a noise floor, lowered by a decaying lr")
+    print("saved", path)
 
 
 DOCS_FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures")
@@ -76,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     slide_tables()
     rosenbrock_race(200 if args.fast else 3000)
     figures(args.out, args.fast)
+    explaining_figures(args.out, args.fast)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Plots: training curves, optimizer comparisons, decision boundaries.
 
-matplotlib is optional and imported only inside the functions that draw. Figures are made
-with ``matplotlib.figure.Figure`` and written straight to a file, which needs no display and
-leaves pyplot's global state alone, so drawing works the same on a laptop and a headless CI.
+Each function returns its ``Figure`` (a matplotlib Figure that shows itself inline in a
+notebook); ``path=`` also writes it to a file, atomically. matplotlib is optional and
+imported only inside the functions that draw; figures have their own Agg canvas, which needs
+no display and leaves pyplot's global state alone, so drawing works the same on a laptop, in
+Jupyter and on a headless CI.
 """
 from __future__ import annotations
 
@@ -11,29 +13,29 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from minigrad.io import atomic_path
 
 
 def _new_figure(width: float, height: float):
     try:
-        from matplotlib.figure import Figure
+        from minigrad.lab.figure import new_figure
     except ImportError as error:
         raise ImportError("plotting needs matplotlib: pip install 'minigrad-np[plot]'") from error
-    return Figure(figsize=(width, height), layout="constrained")
+    return new_figure(width, height)
 
 
-def _save(figure, path: str | os.PathLike) -> str:
-    """Write the figure whole or not at all (see ``minigrad.io.atomic_path``)."""
-    path = os.fspath(path)
-    with atomic_path(path) as temporary:
-        # Without an extension matplotlib would write TEMPORARY.png and leave the real name empty:
-        # the format is named explicitly so the file is exactly where it was asked for.
-        figure.savefig(temporary, dpi=120, format=os.path.splitext(path)[1].lstrip(".") or "png")
-    return path
+def _save(figure, path: str | os.PathLike | None):
+    """Write the figure whole or not at all (see ``minigrad.io.atomic_path``) when a path is
+    given; return the figure either way."""
+    if path is not None:
+        from minigrad.lab.figure import save_figure
+
+        save_figure(figure, path, dpi=120)
+    return figure
 
 
-def plot_history(history, path: str | os.PathLike, title: str = "Training") -> str:
-    """Loss (left) and accuracy (right) per epoch of one ``train.History``; returns the path."""
+def plot_history(history, path: str | os.PathLike | None = None, title: str = "Training"):
+    """Loss (left) and accuracy (right) per epoch of one ``train.History``; returns the Figure
+    (also written to ``path`` when one is given)."""
     figure = _new_figure(10, 4)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     epochs = history.epoch
@@ -48,11 +50,12 @@ def plot_history(history, path: str | os.PathLike, title: str = "Training") -> s
     return _save(figure, path)
 
 
-def plot_comparison(histories: Mapping[str, Any], path: str | os.PathLike,
-                    title: str = "Optimizers compared") -> str:
+def plot_comparison(histories: Mapping[str, Any], path: str | os.PathLike | None = None,
+                    title: str = "Optimizers compared"):
     """Every optimizer's training loss and test accuracy per epoch, on two shared panels.
 
-    ``histories`` maps a label (e.g. ``"Adam lr=0.001"``) to its ``train.History``.
+    ``histories`` maps a label (e.g. ``"Adam lr=0.001"``) to its ``train.History``. Returns
+    the Figure (also written to ``path`` when one is given).
     """
     figure = _new_figure(11, 4.2)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -69,13 +72,14 @@ def plot_comparison(histories: Mapping[str, Any], path: str | os.PathLike,
     return _save(figure, path)
 
 
-def plot_decision_boundary(model, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
+def plot_decision_boundary(model, X: np.ndarray, y: np.ndarray, path: str | os.PathLike | None = None,
                            title: str = "Decision boundary", resolution: int = 300,
-                           class_names: list[str] | None = None) -> str:
+                           class_names: list[str] | None = None):
     """The model's predicted class over the plane of 2-D features X, with the samples on top.
 
     The background colour shows the predicted class; with two classes a black line marks
-    where the model gives each probability 0.5.
+    where the model gives each probability 0.5. Returns the Figure (also written to
+    ``path`` when one is given).
     """
     from minigrad.train import predict_proba
 

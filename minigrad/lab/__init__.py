@@ -4,16 +4,29 @@
   an elongated bowl, a saddle, Rosenbrock, Beale, Himmelblau, or your own callable);
 - ``run``: any optimizer (and schedule) on one of them, every step recorded;
 - ``table``: the slides' step tables (t, x_t, f'(x_t), the optimizer's state);
-- ``plots``: contours with trajectories, loss per step, 1-D curves, GIF animations;
+- ``plots``: contours with trajectories, loss per step, 1-D curves, animations: each returns a
+  Figure or an Animation that shows itself inline in a notebook (``path=`` also saves it);
+- ``quadratic``: the eigen view of a quadratic: each curvature's rate for gradient descent and
+  momentum, the lr limit 2 / lambda_max, with a figure;
+- ``overlays``: gradient and momentum arrows and accumulator panels for the trajectory plot;
+- ``averaging``: the slides' moving and exponential averages of a series, with a step table
+  and a plot: the bridge from averaging to momentum;
 - ``backprop``: the graph as Graphviz DOT and a step-by-step backprop trace.
 """
+from minigrad.lab.averaging import (
+    averaging_table, ema_weights, exponential_average, plot_averages, simple_moving_average,
+)
 from minigrad.lab.backprop import BackpropTrace, backprop_trace, draw_graph, render_graph
 from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
+from minigrad.lab.plots import animate_trajectories, plot_trajectories
+from minigrad.lab.quadratic import EigenView, NotQuadraticError, eigen_view, plot_eigen_view
 from minigrad.lab.run import OPTIMIZERS, Trajectory, run
 from minigrad.lab.table import step_table
 
 __all__ = [
     "FUNCTIONS", "Objective", "get_function", "objective",
-    "OPTIMIZERS", "Trajectory", "run", "step_table",
+    "OPTIMIZERS", "Trajectory", "run", "step_table", "plot_trajectories", "animate_trajectories",
+    "simple_moving_average", "exponential_average", "ema_weights", "averaging_table", "plot_averages",
+    "EigenView", "NotQuadraticError", "eigen_view", "plot_eigen_view",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",
 ]

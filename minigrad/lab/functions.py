@@ -63,7 +63,7 @@ class Objective:
         with np.errstate(all="ignore"):
             loss = self(param)
             loss.backward()
-        return float(loss.item()), param.grad.data
+        return float(loss.item()), np.array(param.grad, dtype=np.float64, copy=True)
 
     def on_grid(self, *axes: np.ndarray) -> np.ndarray:
         """f evaluated elementwise over coordinate arrays (e.g. a meshgrid), for plotting."""

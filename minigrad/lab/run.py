@@ -7,6 +7,10 @@ records the point, the value, the gradient, the lr used and a copy of the optimi
 state buffers; the intermediate values of the update (bias-corrected moments, denominator,
 the update itself) come from the same rule in ``optim.functional`` called with ``trace=``.
 A run that blows up stops and says so in ``diverged`` / ``message``; it does not raise.
+
+``noise=`` adds Gaussian noise of that scale to every gradient the optimizer sees, drawn
+from an explicit ``seed=`` or ``rng=`` Generator: a stand-in for the noise of minibatch
+gradients, the same seed giving the same run bit for bit.
 """
 from __future__ import annotations
 
@@ -65,6 +69,10 @@ class Trajectory:
     message: str = ""
     label: str = field(default="")
     defaults: dict[str, Any] = field(default_factory=dict)  # the optimizer class' own defaults
+    noise: float = 0.0
+    # With noise, the gradient each step used: step_grads[t] = grads[t] + noise, which moved x_t
+    # to x_{t+1} (one row per step taken). None without noise: the steps used ``grads``.
+    step_grads: np.ndarray | None = None
 
     @property
     def steps_taken(self) -> int:
@@ -127,6 +135,9 @@ def run(
     *,
     schedule: ScheduleFactory | None = None,
     label: str | None = None,
+    noise: float = 0.0,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
     **hyperparameters: Any,
 ) -> Trajectory:
     """Minimize ``function`` from ``start`` with ``optimizer`` for ``steps`` steps.
@@ -138,14 +149,19 @@ def run(
     ``schedule``: called once with the optimizer, returns a scheduler stepped after every
     optimizer step, e.g. ``lambda opt: optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)``.
     ``start`` defaults to the function's own start point.
+    ``noise``: the scale sigma of Gaussian noise added to each gradient before the step
+    (g + sigma * N(0, I), as a minibatch's gradient scatters around the full one), drawn
+    from ``seed=`` or ``rng=`` (a ``numpy.random.Generator``), one of which is required.
 
     Raises ValueError for an unknown function or optimizer, a start point of the wrong
-    dimension, or steps <= 0; a diverging run returns with ``diverged=True`` instead.
+    dimension, steps <= 0, or noise without a seed; a diverging run returns with
+    ``diverged=True`` instead.
     """
     objective = get_function(function)
     cls = optimizer_class(optimizer)
     steps = check_steps(steps)
     point = objective.check_point(objective.start if start is None else start)
+    noise, generator = _noise_source(noise, seed, rng)
     name = _optimizer_name(cls)
     if "lr" not in hyperparameters and name in objective.suggested_lr:
         hyperparameters["lr"] = objective.suggested_lr[name]
@@ -164,10 +180,14 @@ def run(
     recorder.traces.append(None)
     limit = DIVERGENCE_FACTOR * _scale(objective, point)
     diverged, message = False, ""
+    step_grads = []
     for t in range(1, steps + 1):
         lr = float(group["lr"])
         state_before = _copy_state(opt.state.get(param)) or recorder.states[0]
-        grad = np.array(param.grad)
+        if generator is not None:
+            _add_noise(param, noise * generator.standard_normal(objective.dim))
+        grad = np.array(param.grad, dtype=np.float64, copy=True)
+        step_grads.append(grad)
         opt.step()
         recorder.lrs.append(lr)
         recorder.states.append(_copy_state(opt.state[param]))
@@ -188,7 +208,30 @@ def run(
         lrs=recorder.lrs, states=recorder.states, traces=recorder.traces,
         diverged=diverged, message=message, label=label or _default_label(name, hyper),
         defaults={k: p.default for k, p in inspect.signature(cls).parameters.items() if p.default is not p.empty},
+        noise=noise, step_grads=np.array(step_grads).reshape(-1, objective.dim) if generator is not None else None,
     )
+
+
+def _noise_source(noise: Any, seed: int | None, rng: np.random.Generator | None):
+    """The checked noise scale and the Generator to draw it from (None without noise)."""
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if seed is not None and rng is not None:
+        raise ValueError("pass either seed= or rng=, not both")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if noise == 0:
+        return 0.0, None
+    if seed is None and rng is None:
+        raise ValueError(f"noise={noise!r} needs seed= or rng= (a numpy Generator): the same seed, the same run")
+    return float(noise), rng if rng is not None else np.random.default_rng(seed)
+
+
+def _add_noise(param: Tensor, noise: np.ndarray) -> None:
+    """param.grad <- param.grad + noise (a new array: the exact gradient is not changed in place)."""
+    param.grad = param.grad.data + noise.astype(param.grad.dtype, copy=False)
 
 
 def _check_hyperparameters(cls: type, hyperparameters: dict) -> None:
@@ -221,7 +264,7 @@ class _Recorder:
             loss.backward()
         self.points.append(self.param.data.copy())
         self.values.append(float(loss.item()))
-        self.grads.append(np.array(self.param.grad))
+        self.grads.append(np.array(self.param.grad, dtype=np.float64, copy=True))
 
     def initial_state(self, group: dict) -> dict[str, np.ndarray]:
         """The buffers before the first step, as the optimizer will create them."""

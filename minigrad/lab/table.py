@@ -25,6 +25,7 @@ SYMBOLS = {
     "v_hat": "v_t / (1 - beta2^t)",
     "update": "x_t - x_{t-1}",
     "lr": "the learning rate of the step that made x_t",
+    "g_t (noisy)": "f'(x_t) + noise: the gradient the step from x_t used",
 }
 _TRACED = ("m_hat", "v_hat")
 
@@ -52,6 +53,9 @@ def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
         ("x_t", list(trajectory.points)),
         ("f'(x_t)", list(trajectory.grads)),
     ]
+    if trajectory.step_grads is not None:
+        used = list(trajectory.step_grads)
+        columns.append(("g_t (noisy)", used + [None] * (len(trajectory.points) - len(used))))
     buffers = [k for k in trajectory.states[-1] if k != "step"]
     for name in buffers:
         columns.append((name, [trajectory.states[t].get(name) for t in rows]))
@@ -69,20 +73,30 @@ def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
 def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> str:
     """The run as a text table, one row per step, ready to check a hand computation."""
     columns = table_columns(trajectory)
-    cells = [[header] + [c if header == "t" else format_cell(c, digits) for c in values]
-             for header, values in columns]
-    cells = [[str(c) for c in column] for column in cells]
-    widths = [max(len(c) for c in column) for column in cells]
-    lines = [_title(trajectory)]
-    for row in range(len(cells[0])):
-        lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
+    cells = [(header, [c if header == "t" else format_cell(c, digits) for c in values]) for header, values in columns]
+    notes = []
     if legend:
         explained = [header for header, _ in columns if header in SYMBOLS]
-        lines += [f"  {name}: {SYMBOLS[name]}" for name in explained]
+        notes += [f"{name}: {SYMBOLS[name]}" for name in explained]
         if "momentum_buffer" in explained and not trajectory.hyperparameters.get("ema"):
-            lines.append("  (the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
+            notes.append("(the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
+    text = format_table(_title(trajectory), cells, notes)
     if trajectory.diverged:
-        lines.append(trajectory.divergence_note)
+        text += "\n" + trajectory.divergence_note
+    return text
+
+
+def format_table(title: str, columns: list[tuple[str, list]], notes: list[str] = ()) -> str:
+    """A text table: the title, then one right-aligned column per ``(header, cells)`` (cells
+    already formatted, or anything ``str`` shows as wanted), then the notes, indented."""
+    cells = [[header] + [str(cell) for cell in values] for header, values in columns]
+    if len({len(column) for column in cells}) > 1:
+        raise ValueError(f"the columns of a table must have one cell per row, got {[len(c) - 1 for c in cells]}")
+    widths = [max(len(cell) for cell in column) for column in cells]
+    lines = [title]
+    for row in range(len(cells[0])):
+        lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
+    lines += [f"  {note}" for note in notes]
     return "\n".join(lines)
 
 
@@ -92,8 +106,9 @@ def _title(trajectory: Trajectory) -> str:
                       if _worth_showing(k, v, trajectory.defaults.get(k, None)))
     start = format_cell(trajectory.points[0])
     name = DISPLAY_NAMES.get(trajectory.optimizer, trajectory.optimizer)
+    noise = f", gradient noise {trajectory.noise:g}" if trajectory.noise else ""
     return (f"{name} ({shown}) on {trajectory.function.name} "
-            f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}")
+            f"{_plain_formula(trajectory.function.latex)} from x_0 = {start}{noise}")
 
 
 def _worth_showing(name: str, value, default) -> bool:

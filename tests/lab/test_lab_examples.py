@@ -24,7 +24,9 @@ def test_optimizer_lab_example(tmp_path):
     assert "DIVERGED" in output  # SGD with lr 0.01 on Rosenbrock
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["lab_rosenbrock.png", "lab_elongated.png", "lab_saddle.png", "lab_square.png",
-                            "lab_double_well.png", "lab_adagrad_steps.png", "lab_saddle.gif", "lab_rosenbrock.gif"])
+                            "lab_double_well.png", "lab_adagrad_steps.png", "lab_saddle.gif", "lab_rosenbrock.gif",
+                            "lab_averaging.png", "lab_arrows_rosenbrock.png", "lab_accumulators.png",
+                            "lab_eigen_elongated.png", "lab_noise.png"])
     assert all((tmp_path / name).stat().st_size > 10_000 for name in names)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigrad import optim
-from minigrad.lab import FUNCTIONS, objective, run
+from minigrad.lab import FUNCTIONS, objective, run, step_table
 from minigrad.optim import lr_scheduler
 
 ROSENBROCK_START = (-1.5, 2.0)
@@ -145,3 +145,54 @@ def test_against_torch_adam_on_rosenbrock():
         ((1 - x) ** 2 + 100 * (y - x**2) ** 2).backward()
         opt.step()
         np.testing.assert_allclose(trajectory.points[t + 1], point.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ---- noisy gradients: minibatch noise, from an explicit seed -------------------------------------
+
+def test_noise_is_added_to_each_gradient_from_the_seed_and_the_same_seed_repeats_the_run():
+    noisy = run("bowl", "sgd", None, 20, lr=0.1, noise=0.5, seed=3)
+    draws = np.random.default_rng(3).standard_normal((20, 2))
+    assert noisy.noise == 0.5 and noisy.step_grads.shape == (20, 2)
+    assert np.array_equal(noisy.step_grads, noisy.grads[:-1] + 0.5 * draws)  # grads: the true f'(x_t)
+    assert np.array_equal(noisy.points[1:], noisy.points[:-1] - 0.1 * noisy.step_grads)  # SGD used them
+    again = run("bowl", "sgd", None, 20, lr=0.1, noise=0.5, seed=3)
+    assert np.array_equal(again.points, noisy.points) and np.array_equal(again.step_grads, noisy.step_grads)
+    other = run("bowl", "sgd", None, 20, lr=0.1, noise=0.5, seed=4)
+    assert not np.array_equal(other.points, noisy.points)
+
+
+def test_a_generator_is_drawn_from_in_order_and_no_noise_changes_nothing():
+    generator = np.random.default_rng(7)
+    first = run("elongated", "adam", None, 10, noise=0.2, rng=generator)
+    second = run("elongated", "adam", None, 10, noise=0.2, rng=generator)  # continues the stream
+    expected = np.random.default_rng(7).standard_normal((20, 2))
+    assert np.array_equal(first.step_grads, first.grads[:-1] + 0.2 * expected[:10])
+    assert np.array_equal(second.step_grads, second.grads[:-1] + 0.2 * expected[10:])
+    clean = run("elongated", "adam", None, 10)
+    silent = run("elongated", "adam", None, 10, noise=0.0, seed=1)
+    assert clean.step_grads is None and silent.step_grads is None and clean.noise == 0
+    assert np.array_equal(clean.points, silent.points)
+
+
+def test_the_traced_state_follows_the_noisy_gradient():
+    noisy = run("square", "rmsprop", (9.0,), 3, lr=0.1, alpha=0.9, noise=1.0, seed=0)
+    g = noisy.step_grads[:, 0]
+    assert np.isclose(noisy.states[1]["square_avg"][0], 0.1 * g[0] ** 2, rtol=1e-15)
+    assert noisy.traces[1] is not None  # the replay with the noisy gradient lands where step() did
+    table = step_table(noisy)
+    assert "gradient noise 1" in table and "g_t (noisy)" in table
+    assert f"{g[0]:.6g}" in table
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"noise": 0.5}, ValueError, "noise=0.5 needs seed= or rng="),
+    ({"noise": -1.0, "seed": 0}, ValueError, "noise must be a finite number >= 0, got -1.0"),
+    ({"noise": float("inf"), "seed": 0}, ValueError, "got inf"),
+    ({"noise": "0.1", "seed": 0}, ValueError, "got '0.1'"),
+    ({"noise": 0.1, "seed": 0, "rng": np.random.default_rng(0)}, ValueError, "either seed= or rng="),
+    ({"noise": 0.1, "rng": 0}, TypeError, "rng must be a numpy.random.Generator, got int"),
+    ({"noise": 0.1, "seed": -2}, ValueError, "seed must be an integer >= 0, got -2"),
+])
+def test_bad_noise_requests_are_named(options, error, message):
+    with pytest.raises(error, match=message):
+        run("bowl", "sgd", None, 3, **options)
