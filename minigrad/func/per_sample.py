@@ -40,7 +40,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from minigrad import autograd, ops
+from minigrad import autograd
 from minigrad.func.call import functional_call, trace_state
 from minigrad.func.pytree import tree_flatten, tree_leaves_with_paths, tree_unflatten
 from minigrad.func.transforms import GradTransform, argnum_positions, grad
@@ -142,6 +142,13 @@ class SampleTracer:
         self.sources[id(sample)] = (sample, Tensor(batched))
         return sample
 
+    def tensor_of_array(self, array: np.ndarray) -> Tensor | None:
+        """The traced sample, or tensor derived from one, whose data is ``array`` itself."""
+        for tensor in [source for source, _ in self.sources.values()] + [d.tensor for d in self.derived.values()]:
+            if tensor.data is array:
+                return tensor
+        return None
+
     def derived_tensor(self, result, source: Tensor, how: str, args: tuple, kwargs: dict):
         if type(result) is not Tensor:
             return result
@@ -161,14 +168,16 @@ class SampleTracer:
 
 
 # ---- the replay ----------------------------------------------------------------------------------
-class Factor(NamedTuple):
-    """One linear layer in the replay: its input rows ``h`` (batch, rows, in), its output
-    ``z`` (a Tensor of the replayed graph) and the parameter indices of its weight and bias."""
+class LayerStack(NamedTuple):
+    """Linear layers in the replay, each applied to the previous one's activated output: a
+    linear node (one layer, no activation) or a fused MLP node. ``params`` holds each
+    layer's (weight index, bias index or None); ``inputs`` the rows each layer received,
+    (batch * rows, in), as the forward computed them; ``output`` the node's output."""
 
-    weight: int
-    bias: int | None
-    h: np.ndarray
-    z: Tensor
+    params: list
+    activation: str | None
+    inputs: list
+    output: Tensor
 
 
 class _Param(NamedTuple):
@@ -185,7 +194,7 @@ class Replay:
         self.param_names = param_names
         self.batch_size = batch_size
         self.values: dict[int, Tensor] = {}
-        self.factors: list[Factor] = []
+        self.stacks: list[LayerStack] = []
 
     def run(self, output: Tensor) -> Tensor:
         order, leaf_uses = autograd.made_tensors([output])
@@ -212,6 +221,11 @@ class Replay:
         """A node input in the replay: the batched Tensor, a _Param, a number, or None."""
         if value is None or type(value) in (int, float, bool):
             return value
+        if isinstance(value, np.ndarray):
+            # A function may pass a tensor's raw array on (nll_loss hands its labels' array
+            # to its primitive): the very array of a traced tensor stands for that tensor.
+            found = self.tracer.tensor_of_array(value)
+            value = value if found is None else found
         if not isinstance(value, Tensor):
             raise NotBatchable(f"'{op}' has a constant {type(value).__name__} input; only parameters, mapped "
                                f"arguments and Python numbers can be batched")
@@ -251,11 +265,19 @@ class Replay:
             raise NotBatchable(f"'{op}' has a weight or bias that is not a differentiated argument")
         return value
 
-    def linear(self, h: Tensor, weight: _Param, bias: _Param | None) -> Tensor:
-        z = F.linear_op(h, weight.tensor, None if bias is None else bias.tensor)
-        rows = h.data if h.dtype == weight.tensor.dtype else h.data.astype(weight.tensor.dtype)
-        self.factors.append(Factor(weight.index, None if bias is None else bias.index,
-                                   rows.reshape(self.batch_size, -1, rows.shape[-1]), z))
+    def layers(self, h: Tensor, layers: list, activation: str | None) -> Tensor:
+        """Linear layers ((weight, bias) _Params) on the batched ``h``, as one linear or
+        fused MLP node, recorded for the per-sample gradients."""
+        tensors = [None if p is None else p.tensor for layer in layers for p in layer]
+        if activation is None:
+            z = F.linear_op(h, *tensors)
+            rows = h.data if h.dtype == tensors[0].dtype else h.data.astype(tensors[0].dtype)
+            inputs = [rows.reshape(-1, rows.shape[-1])]
+        else:
+            z = F.mlp_op(h, *tensors, activation=activation)
+            inputs = list(z._node.saved)  # each layer's input rows, as the forward kept them
+        indices = [tuple(None if p is None else p.index for p in layer) for layer in layers]
+        self.stacks.append(LayerStack(indices, activation, inputs, z))
         return z
 
 
@@ -348,23 +370,13 @@ def _joined(replay, node, inputs, out):
 
 def _linear(replay, node, inputs, out):
     x = replay.data(inputs[0], "linear")
-    return replay.linear(x, replay.param(inputs[1], "linear"), replay.param(inputs[2], "linear"))
-
-
-_ACTIVATIONS = {"relu": ops.relu, "tanh": ops.tanh, "sigmoid": ops.sigmoid}
+    return replay.layers(x, [(replay.param(inputs[1], "linear"), replay.param(inputs[2], "linear"))], None)
 
 
 def _mlp(replay, node, inputs, out):
-    """The fused MLP node layer by layer (the same numbers: the node computes exactly its
-    layers' ops), so every layer's output is a tensor the backward pass reaches."""
-    h = replay.data(inputs[0], "mlp")
-    layers = [replay.param(p, "mlp") for p in inputs[1:]]
-    activate = _ACTIVATIONS[node.params["activation"]]
-    for number in range(0, len(layers), 2):
-        h = replay.linear(h, layers[number], layers[number + 1])
-        if number + 2 < len(layers):
-            h = activate(h)
-    return h
+    x = replay.data(inputs[0], "mlp")
+    params = [replay.param(p, "mlp") for p in inputs[1:]]
+    return replay.layers(x, list(zip(params[0::2], params[1::2])), node.params["activation"])
 
 
 def _per_sample_reduction(losses: Tensor, reduction: str) -> Tensor:
@@ -415,21 +427,41 @@ RULES: dict[str, Callable] = {
 
 
 # ---- per-sample gradients from the factors -------------------------------------------------------
+# An activation's derivative written in terms of its output, which is what the MLP node keeps.
+_DERIVATIVE_AT_OUTPUT = {
+    "relu": lambda y: y > 0,
+    "tanh": lambda y: 1 - y * y,
+    "sigmoid": lambda y: y * (1 - y),
+}
+
+
 class PerSampleGradients:
     """The per-sample gradients of every parameter, kept as factors until asked for."""
 
-    def __init__(self, params: list[Tensor], factors: list[Factor], upstreams: list, losses: Tensor):
+    def __init__(self, params: list[Tensor], stacks: list[LayerStack], upstreams: list, losses: Tensor):
         self.params = params
         self.losses = losses
         self.batch_size = losses.shape[0]
+        # For each parameter, its (kind, d, h) pieces: d (batch, rows, out) the gradient at a
+        # layer's output, h (batch, rows, in) that layer's input (None for a bias).
         self.pieces: list[list[tuple[str, np.ndarray, np.ndarray | None]]] = [[] for _ in params]
-        for factor, upstream in zip(factors, upstreams):
-            if upstream is None:
-                continue  # this layer does not reach the loss
-            d = upstream.data.reshape(self.batch_size, -1, upstream.shape[-1])
-            self.pieces[factor.weight].append(("weight", d, factor.h))
-            if factor.bias is not None:
-                self.pieces[factor.bias].append(("bias", d, None))
+        for stack, upstream in zip(stacks, upstreams):
+            if upstream is not None:  # else these layers do not reach the loss
+                self._backpropagate(stack, upstream.data)
+
+    def _backpropagate(self, stack: LayerStack, upstream: np.ndarray) -> None:
+        """From a stack's output down through its layers (the MLP node's own recursion),
+        keeping every layer's d instead of summing d^T h over the rows."""
+        batch = self.batch_size
+        d = upstream.reshape(-1, upstream.shape[-1])
+        for layer in reversed(range(len(stack.params))):
+            weight, bias = stack.params[layer]
+            h = stack.inputs[layer]
+            self.pieces[weight].append(("weight", d.reshape(batch, -1, d.shape[-1]), h.reshape(batch, -1, h.shape[-1])))
+            if bias is not None:
+                self.pieces[bias].append(("bias", d.reshape(batch, -1, d.shape[-1]), None))
+            if layer:
+                d = (d @ self.params[weight].data) * _DERIVATIVE_AT_OUTPUT[stack.activation](h)
 
     def per_sample(self, index: int) -> np.ndarray:
         """Parameter ``index``'s gradient for every sample: shape (batch,) + its shape."""
@@ -516,11 +548,11 @@ def trace_and_replay(func: Callable, args: tuple, kwargs: dict, positions: tuple
         raise
     except Exception as error:  # e.g. a label out of range in another sample: the loop says which
         raise NotBatchable(f"the batched replay raised {type(error).__name__}: {error}") from error
-    upstreams: list = [None] * len(replay.factors)
-    if losses.requires_grad and replay.factors:
-        upstreams = list(autograd.grad(losses, [f.z for f in replay.factors],
+    upstreams: list = [None] * len(replay.stacks)
+    if losses.requires_grad and replay.stacks:
+        upstreams = list(autograd.grad(losses, [stack.output for stack in replay.stacks],
                                        grad_outputs=np.ones(losses.shape, dtype=losses.dtype), allow_unused=True))
-    return PerSampleGradients(params, replay.factors, upstreams, losses.detach()), params
+    return PerSampleGradients(params, replay.stacks, upstreams, losses.detach()), params
 
 
 def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tuple[Any, str | None]:
@@ -557,7 +589,8 @@ class BatchGradStats(NamedTuple):
     - ``grad_batch``: the g_i themselves, shape (N,) + the parameter's (BackPACK's name), or
       None unless ``keep_per_sample=True`` (they take N times the model's memory);
     - ``losses``: the l_i, shape (N,);
-    - ``path``: "per-sample" (one batched pass) or "loop" (one pass per sample).
+    - ``path``: "per-sample" (one batched pass) or "loop" (one pass per sample), and
+      ``fallback_reason``: why the batched pass did not apply (None when it did).
     """
 
     grad_sum: dict
@@ -566,6 +599,7 @@ class BatchGradStats(NamedTuple):
     grad_batch: dict | None
     losses: Tensor
     path: str
+    fallback_reason: str | None = None
 
 
 def _sample_loss(model: Module, loss_fn: Callable) -> Callable:
@@ -606,8 +640,8 @@ def batch_grad_stats(model: Module, loss_fn: Callable, inputs: Tensor, targets: 
     try:
         gradients, _ = trace_and_replay(sample_loss, (params, inputs, targets), {}, (0,),
                                         [[None] * len(params), [0], [0]], count)
-    except NotBatchable:
-        return _stats_by_loop(sample_loss, params, inputs, targets, keep_per_sample)
+    except NotBatchable as reason:
+        return _stats_by_loop(sample_loss, params, inputs, targets, keep_per_sample)._replace(fallback_reason=str(reason))
     names = list(params)
     grad_sum = {name: gradients.total(i) for i, name in enumerate(names)}
     squared = {name: gradients.sum_squared(i) for i, name in enumerate(names)}

@@ -172,7 +172,7 @@ class Transformed:
         self.options = options
 
     def __repr__(self) -> str:
-        inner = getattr(self.func, "__name__", repr(self.func))
+        inner = repr(self.func) if isinstance(self.func, Transformed) else getattr(self.func, "__name__", repr(self.func))
         options = "".join(f", {key}={value!r}" for key, value in self.options.items())
         return f"{self.transform_name}({inner}{options})"
 
