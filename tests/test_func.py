@@ -533,6 +533,107 @@ def test_functions_outside_the_fast_paths_form_run_the_loop_and_stay_correct(tor
     close_trees(ours, {k: np.stack([g[k].data for g in per_sample]) for k in params}, rtol=1e-12)
 
 
+ESCAPES = {
+    "item": lambda t: t.item(),
+    "float": lambda t: float(t),
+    "asarray": lambda t: float(np.asarray(t)),
+    "numpy": lambda t: float(t.numpy()),
+    "tolist": lambda t: t.tolist(),
+    "equality": lambda t: bool(t == 0),
+    "np.exp": lambda t: float(np.exp(t)),
+}
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_every_way_of_reading_a_samples_values_makes_the_loop_run(escape):
+    model = mlp64(sizes=(3, 4, 2), seed=2)
+    params = detached_params(model)
+    X, y = data(4, 3, 2, seed=3)
+    read = ESCAPES[escape]
+
+    def loss(p, x, t):
+        weight = 3.0 if read(t) == 0 else 1.0
+        return F.cross_entropy(functional_call(model, p, (x[None],)), t[None]) * weight
+
+    mapped = vmap(grad(loss), in_dims=(None, 0, 0))
+    ours = mapped(params, X, y)
+    assert mapped.last_path == "loop" and "a sample's values" in mapped.fallback_reason
+    expected = {k: np.stack([grad(loss)(params, X[i], y[i])[k].data for i in range(4)]) for k in params}
+    close_trees(ours, expected, rtol=0, atol=0)
+
+
+def test_a_refusal_caught_by_the_function_still_makes_the_loop_run():
+    model = mlp64(sizes=(3, 4, 2), seed=2)
+    params = detached_params(model)
+    X, y = data(6, 3, 2, seed=3)
+
+    def loss(p, x, t):
+        try:
+            weight = 5.0 if int(t) == 1 else 1.0
+        except Exception:  # noqa: BLE001 - the point: the refusal must not be swallowed
+            weight = 1.0
+        return F.cross_entropy(functional_call(model, p, (x[None],)), t[None]) * weight
+
+    mapped = vmap(grad(loss), in_dims=(None, 0, 0))
+    ours = mapped(params, X, y)
+    assert mapped.last_path == "loop"
+    expected = {k: np.stack([grad(loss)(params, X[i], y[i])[k].data for i in range(6)]) for k in params}
+    close_trees(ours, expected, rtol=0, atol=0)
+    kept = []
+    vmap(grad(lambda p, x, t: kept.append(t) or loss(p, x, t)), in_dims=(None, 0, 0))(params, X, y)
+    assert int(kept[0]) == int(y[0])  # a sample kept after its trace reads like any tensor
+
+
+def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample(torch):
+    shared = nn.Linear(3, 3, seed=0)
+    model = nn.Sequential(shared, nn.Tanh(), shared).to(np.float64)
+    params = detached_params(model)
+    rng = np.random.default_rng(1)
+    X, y = mg.tensor(rng.standard_normal((5, 2, 3))), mg.tensor(rng.integers(0, 3, size=(5, 2)))
+
+    def loss(p, x, t):  # two rows per sample
+        return F.cross_entropy(0.5 * functional_call(model, p, (x,)) * 2.0, t)
+
+    fast = vmap(grad(loss), in_dims=(None, 0, 0))
+    ours = fast(params, X, y)
+    assert fast.last_path == "per-sample", fast.fallback_reason
+    looped = vmap(grad(loss), in_dims=(None, 0, 0), fast_path=False)(params, X, y)
+    close_trees(ours, looped, rtol=1e-12, atol=1e-15)
+    twin = torch.nn.Linear(3, 3).double()
+    with torch.no_grad():
+        twin.weight.copy_(torch.tensor(shared.weight.data))
+        twin.bias.copy_(torch.tensor(shared.bias.data))
+
+    def tloss(p, x, t):
+        h = torch.func.functional_call(twin, p, (x,))
+        return torch.nn.functional.cross_entropy(torch.func.functional_call(twin, p, (h.tanh(),)), t)
+
+    theirs = torch.func.vmap(torch.func.grad(tloss), in_dims=(None, 0, 0))(
+        {"weight": torch.tensor(params["0.weight"].data), "bias": torch.tensor(params["0.bias"].data)},
+        torch.tensor(X.data), torch.tensor(y.data))
+    close(ours["0.weight"], theirs["weight"].numpy())
+    close(ours["0.bias"], theirs["bias"].numpy())
+    stats = batch_grad_stats(model, lambda out, t: F.cross_entropy(out[0], t[0]), X, y)
+    close(stats.sum_grad_squared["0.weight"], (theirs["weight"].numpy() ** 2).sum(axis=0))
+
+
+def test_mapped_data_that_requires_grad_keeps_its_graph_through_the_loop(torch):
+    model = mlp64(sizes=(3, 4, 2), activation="tanh", seed=2)
+    params = detached_params(model)
+    X, y = data(4, 3, 2, seed=3)
+    X = mg.tensor(X.data, requires_grad=True)
+    mapped = vmap(grad(cross_entropy_loss(model)), in_dims=(None, 0, 0))
+    per = mapped(params, X, y)
+    assert mapped.last_path == "loop" and "requires grad" in mapped.fallback_reason
+    (penalty,) = mg.autograd.grad(sum((g * g).sum() for g in per.values()), X)
+    twin = torch_twin(torch, model)
+    tX = torch.tensor(X.data, requires_grad=True)
+    tper = torch.func.vmap(torch.func.grad(torch_cross_entropy_loss(torch, twin)), in_dims=(None, 0, 0))(
+        torch_params(torch, params), tX, torch.tensor(y.data))
+    (tpenalty,) = torch.autograd.grad(sum((g * g).sum() for g in tper.values()), tX)
+    close(penalty, tpenalty.numpy())
+
+
 def test_fast_path_falls_back_for_aux_outer_graphs_and_weights_from_outside():
     model = mlp64(sizes=(3, 4, 2), seed=2)
     params = detached_params(model)

@@ -51,16 +51,29 @@ from minigrad.tensor import Tensor
 __all__ = ["per_sample_grads", "batch_grad_stats", "BatchGradStats"]
 
 
-class NotBatchable(Exception):
-    """The function is not of the form the fast path handles; the message says why."""
+class NotBatchable(BaseException):
+    """The function is not of the form the fast path handles; the message says why.
+
+    A BaseException, like KeyboardInterrupt: a function that catches ``Exception`` around
+    a read of a sample's values must not swallow the refusal and carry on down a branch the
+    loop would not take. (The tracer also notes every refusal, for a bare ``except:``.)"""
 
 
-# ---- the traced sample ---------------------------------------------------------------------------
-def _refuse(what: str):
+def _refuse(name: str, what: str):
+    base = getattr(Tensor, name)
+
     def refused(self, *args, **kwargs):
-        raise NotBatchable(f"the function reads a sample's values in Python ({what})")
-    refused.__name__ = what
+        tracer = trace_state.tracer
+        if tracer is None:  # a traced sample kept after its trace is an ordinary tensor
+            return base(self, *args, **kwargs)
+        tracer.refusal = f"the function reads a sample's values in Python ({what})"
+        raise NotBatchable(tracer.refusal)
+    refused.__name__ = name
     return refused
+
+
+# NumPy functions that are a Tensor's own operators (recorded as ops): the others read values.
+_OPERATOR_UFUNCS = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.matmul)
 
 
 class TracedSample(Tensor):
@@ -70,31 +83,35 @@ class TracedSample(Tensor):
 
     __slots__ = ()
 
-    item = _refuse("item")
-    tolist = _refuse("tolist")
-    numpy = _refuse("numpy")
-    __array__ = _refuse("__array__")
-    __bool__ = _refuse("bool")
-    __float__ = _refuse("float")
-    __int__ = _refuse("int")
-    __index__ = _refuse("index")
-    __eq__ = _refuse("==")
-    __ne__ = _refuse("!=")
-    __lt__ = _refuse("<")
-    __le__ = _refuse("<=")
-    __gt__ = _refuse(">")
-    __ge__ = _refuse(">=")
-    __and__ = __rand__ = _refuse("&")
-    __or__ = __ror__ = _refuse("|")
-    __xor__ = __rxor__ = _refuse("^")
-    __invert__ = _refuse("~")
-    all = _refuse("all")
-    any = _refuse("any")
+    item = _refuse("item", "item")
+    tolist = _refuse("tolist", "tolist")
+    numpy = _refuse("numpy", "numpy")
+    __array__ = _refuse("__array__", "np.asarray")
+    __bool__ = _refuse("__bool__", "bool")
+    __float__ = _refuse("__float__", "float")
+    __int__ = _refuse("__int__", "int")
+    __eq__ = _refuse("__eq__", "==")
+    __ne__ = _refuse("__ne__", "!=")
+    __lt__ = _refuse("__lt__", "<")
+    __le__ = _refuse("__le__", "<=")
+    __gt__ = _refuse("__gt__", ">")
+    __ge__ = _refuse("__ge__", ">=")
+    __and__ = _refuse("__and__", "&")
+    __rand__ = _refuse("__rand__", "&")
+    __or__ = _refuse("__or__", "|")
+    __ror__ = _refuse("__ror__", "|")
+    __xor__ = _refuse("__xor__", "^")
+    __rxor__ = _refuse("__rxor__", "^")
+    __invert__ = _refuse("__invert__", "~")
+    all = _refuse("all", "all")
+    any = _refuse("any", "any")
     __hash__ = Tensor.__hash__
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
-        # ndarray <op> sample is the operator (recorded); any other NumPy function reads values.
-        raise NotBatchable(f"the function applies np.{ufunc.__name__} to a sample")
+        if trace_state.tracer is not None and not (ufunc in _OPERATOR_UFUNCS and method == "__call__" and not kwargs):
+            trace_state.tracer.refusal = f"the function reads a sample's values in Python (np.{ufunc.__name__})"
+            raise NotBatchable(trace_state.tracer.refusal)
+        return Tensor.__array_ufunc__(self, ufunc, method, *args, **kwargs)
 
 
 def _tracing_method(name: str):
@@ -133,6 +150,7 @@ class SampleTracer:
     def __init__(self):
         self.sources: dict[int, tuple[Tensor, Tensor]] = {}  # id(sample) -> (sample, batched data)
         self.derived: dict[int, _Derived] = {}
+        self.refusal: str | None = None  # set when the function tried to read a sample's values
 
     def sample(self, batched: np.ndarray) -> TracedSample:
         """Sample 0 of ``batched`` (batch on axis 0), traced; floats require grad so that
@@ -525,6 +543,10 @@ def trace_and_replay(func: Callable, args: tuple, kwargs: dict, positions: tuple
             params += made
             param_names += [f"argument {path}" for path in paths]
         else:
+            for path, leaf, dim in zip(paths, leaves, arg_dims):
+                if dim is not None and leaf.requires_grad and autograd.is_grad_enabled():
+                    raise NotBatchable(f"the mapped argument {path} requires grad (an enclosing computation "
+                                       f"may differentiate the per-sample gradients with respect to it)")
             made = [leaf if dim is None else tracer.sample(np.moveaxis(leaf.data, dim, 0))
                     for leaf, dim in zip(leaves, arg_dims)]
         trace_args[position] = tree_unflatten(spec, made)
@@ -532,12 +554,12 @@ def trace_and_replay(func: Callable, args: tuple, kwargs: dict, positions: tuple
     try:
         with autograd.enable_grad():
             output = func(*trace_args, **kwargs)
-    except NotBatchable:
-        raise
     except Exception as error:  # the loop will raise it again, for the sample it concerns
         raise NotBatchable(f"the function raised {type(error).__name__} on sample 0: {error}") from error
     finally:
         trace_state.tracer = previous
+    if tracer.refusal is not None:  # refused, and the refusal caught by the function itself
+        raise NotBatchable(tracer.refusal)
     if not isinstance(output, Tensor) or output.ndim != 0 or output.dtype.kind != "f" or not output.requires_grad:
         raise NotBatchable("the function does not return a scalar float Tensor that depends on the differentiated "
                            "arguments")
