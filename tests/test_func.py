@@ -426,6 +426,13 @@ LOSS_FORMS = {
     "nll_of_log_softmax": (lambda out, t: F.nll_loss(F.log_softmax(out), t),
                            lambda torch: lambda out, t: torch.nn.functional.nll_loss(out.log_softmax(-1), t),
                            lambda n, classes, rng: rng.integers(0, classes, size=n)),
+    "unreduced_ce_summed": (lambda out, t: F.cross_entropy(out, t, reduction="none").sum(),
+                            lambda torch: lambda out, t: torch.nn.functional.cross_entropy(out, t, reduction="none").sum(),
+                            lambda n, classes, rng: rng.integers(0, classes, size=n)),
+    "unreduced_bce_averaged": (lambda out, t: F.binary_cross_entropy_with_logits(out, t, reduction="none").mean(),
+                               lambda torch: lambda out, t: torch.nn.functional.binary_cross_entropy_with_logits(
+                                   out, t, reduction="none").mean(),
+                               lambda n, classes, rng: rng.uniform(size=(n, classes))),
     "bce_with_logits": (lambda out, t: F.binary_cross_entropy_with_logits(out, t),
                         lambda torch: lambda out, t: torch.nn.functional.binary_cross_entropy_with_logits(out, t),
                         lambda n, classes, rng: rng.uniform(size=(n, classes))),

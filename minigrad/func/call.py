@@ -99,51 +99,54 @@ def _merged(dicts) -> dict[str, Tensor]:
     return merged
 
 
+def _slots(module: Module, prefix: str = "") -> list[tuple[str, Module, str, Tensor]]:
+    """(dotted name, owner module, attribute, parameter) for every registered parameter, a
+    shared one under each of its names, in the order of ``named_parameters``."""
+    found = [(prefix + attribute, module, attribute, param)
+             for attribute, param in module._parameters.items() if param is not None]
+    for name, child in module._modules.items():
+        if child is not None:
+            found += _slots(child, f"{prefix}{name}.")
+    return found
+
+
 def _replacements(module: Module, given: dict, tie_weights: bool, strict: bool) -> list[tuple[Module, str, Tensor]]:
     """(owner module, attribute, new value) for every slot to fill, after every check."""
     where = f"functional_call({type(module).__name__})"
-    own = list(module.named_parameters(remove_duplicate=False))
-    own_names = [name for name, _ in own]
-    shapes = {name: param.shape for name, param in own}
-    by_id: dict[int, list[str]] = {}
-    for name, param in own:
-        by_id.setdefault(id(param), []).append(name)
+    slots = _slots(module)
+    names = [name for name, *_ in slots]
     problems = []
-    unknown = [key for key in given if key not in shapes]
-    for key in unknown:
-        close = difflib.get_close_matches(str(key), own_names, n=1)
-        problems.append(f"unknown parameter name {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    values: dict[str, Tensor] = {}
-    for name, param in own:
-        names = by_id[id(param)] if tie_weights else [name]
-        chosen = [other for other in names if other in given]
-        if not chosen:
+    for key in given:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            problems.append(f"unknown parameter name {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    # With tie_weights the names of one parameter form a group that takes one value.
+    chosen: dict = {}
+    for name, _, _, param in slots:
+        if name in given:
+            chosen.setdefault(id(param) if tie_weights else name, []).append(name)
+    for group in chosen.values():
+        if len({id(given[name]) for name in group}) > 1:
+            problems.append(f"tied parameters {', '.join(map(repr, group))} were given different tensors")
+    replacements: dict = {}
+    missing = []
+    for name, owner, attribute, param in slots:
+        group = chosen.get(id(param) if tie_weights else name)
+        if group is None:
+            missing.append(name)
             continue
-        firsts = {id(given[other]) for other in chosen}
-        if len(firsts) > 1:
-            problems.append(f"tied parameters {', '.join(map(repr, chosen))} were given different tensors")
-            continue
-        values[name] = given[chosen[0]]
-    missing = [name for name in own_names if name not in values]
-    if missing and strict:
-        hint = "them" if len(missing) > 1 else "it"
-        problems.append(
-            f"missing parameter{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
-            f"(pass strict=False to use the module's own value for {hint})"
-        )
-    for name, value in values.items():
+        value = given[group[0]]
         if not isinstance(value, Tensor):
-            raise TypeError(f"{where}: the value for {name!r} must be a Tensor, got {type(value).__name__}")
-        if value.shape != shapes[name]:
-            problems.append(f"{name!r} has shape {value.shape}, but the module's parameter has shape {shapes[name]}")
-    if problems:
-        raise StateDictError(f"{where}: " + "; ".join(problems))
-    replacements = {}
-    for name, value in values.items():
-        owner = module
-        *path, attribute = name.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+            raise TypeError(f"{where}: the value for {group[0]!r} must be a Tensor, got {type(value).__name__}")
+        if value.shape != param.shape:
+            problems.append(f"{name!r} has shape {value.shape}, but the module's parameter has shape {param.shape}")
         # A submodule registered under two names is one object: fill each slot once.
         replacements[(id(owner), attribute)] = (owner, attribute, value)
+    if missing and strict:
+        problems.append(
+            f"missing parameter{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+            f"(pass strict=False to use the module's own value for {'them' if len(missing) > 1 else 'it'})"
+        )
+    if problems:
+        raise StateDictError(f"{where}: " + "; ".join(dict.fromkeys(problems)))
     return list(replacements.values())

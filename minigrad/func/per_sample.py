@@ -397,9 +397,14 @@ def _mlp(replay, node, inputs, out):
     return replay.layers(x, list(zip(params[0::2], params[1::2])), node.params["activation"])
 
 
-def _per_sample_reduction(losses: Tensor, reduction: str) -> Tensor:
-    """Losses of shape (batch, ...) reduced within each sample as ``reduction`` says."""
-    if reduction == "none" or losses.ndim == 1:
+def _per_sample_reduction(losses: Tensor, reduction: str, batch: int, shape: tuple) -> Tensor:
+    """Unreduced losses, ``shape`` of them per sample, sample after sample, reduced within
+    each sample as ``reduction`` says. (The mean or the sum of one number is that number.)"""
+    if reduction != "none" and int(np.prod(shape)) == 1:
+        return losses if losses.shape == (batch,) else losses.reshape(batch)
+    if losses.shape != (batch,) + shape:
+        losses = losses.reshape((batch,) + shape)
+    if reduction == "none":
         return losses
     axes = tuple(range(1, losses.ndim))
     return losses.mean(axis=axes) if reduction == "mean" else losses.sum(axis=axes)
@@ -413,7 +418,7 @@ def _cross_entropy(replay, node, inputs, out):
     flat_target = target.reshape((batch * rows,) + ((classes,) if not node.params["class_indices"] else ()))
     losses = F.cross_entropy(logits.reshape(batch * rows, classes), flat_target, reduction="none",
                              label_smoothing=node.params["label_smoothing"])
-    return _per_sample_reduction(losses.reshape(batch, rows), node.params["reduction"])
+    return _per_sample_reduction(losses, node.params["reduction"], batch, (rows,))
 
 
 def _nll_loss(replay, node, inputs, out):
@@ -421,13 +426,13 @@ def _nll_loss(replay, node, inputs, out):
     target = replay.data(inputs[1], "nll_loss")
     batch, rows, classes = log_probs.shape
     losses = F.nll_loss(log_probs.reshape(batch * rows, classes), target.reshape(batch * rows), reduction="none")
-    return _per_sample_reduction(losses.reshape(batch, rows), node.params["reduction"])
+    return _per_sample_reduction(losses, node.params["reduction"], batch, (rows,))
 
 
 def _bce_with_logits(replay, node, inputs, out):
     logits, target = (replay.data(x, "binary_cross_entropy_with_logits") for x in inputs)
     losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    return _per_sample_reduction(losses, node.params["reduction"])
+    return _per_sample_reduction(losses, node.params["reduction"], replay.batch_size, logits.shape[1:])
 
 
 RULES: dict[str, Callable] = {
