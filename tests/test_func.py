@@ -23,6 +23,9 @@ from minigrad.nn import functional as F
 
 RTOL = 1e-8
 
+# torch.func's first use warns, from inside torch, that torch.jit.script is deprecated.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 
 @pytest.fixture
 def torch():
@@ -873,3 +876,20 @@ def test_transform_reprs_say_what_was_done():
     assert repr(vmap(grad(loss), in_dims=(None, 0))) == \
         "vmap(grad(loss, argnums=0, has_aux=False), in_dims=(None, 0), out_dims=0)"
     assert grad(loss).__name__ == "loss"
+
+
+# ---- the benchmark --------------------------------------------------------------------------------------
+def test_per_sample_benchmark_checks_its_work_and_runs():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    result = subprocess.run([sys.executable, str(script), "--quick", "--json", "--no-torch", "--no-loop", "--rounds", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["us"]) == {"backward", "per_sample", "sum_grad_squared"}
+    assert report["config"] == "64-128-128-10 b64" and report["target"] == 3.0
+

@@ -32,7 +32,9 @@ from them by their methods and a module's outputs through ``functional_call``: r
 makes the loop run. The raw ``.data`` attribute, and values read from tensors that other
 functions made from the samples (the loss itself), are not guarded: a per-sample function
 must not branch on them, the same rule torch.func.vmap states for data-dependent control
-flow. ``vmap(..., fast_path=False)`` runs the loop regardless.
+flow. ``vmap(..., fast_path=False)`` runs the loop regardless. (Floating-point samples
+require grad during the trace, so that what is computed from them is recorded: a function
+that detaches them or turns grad mode off leaves constants in the graph, and gets the loop.)
 """
 from __future__ import annotations
 
@@ -612,12 +614,17 @@ class BatchGradStats(NamedTuple):
     - ``sum_grad_squared``: sum_i g_i**2, elementwise (BackPACK's name);
     - ``variance``: (1/N) sum_i (g_i - mean g)**2, elementwise, the spread of the per-sample
       gradients around their mean (computed as ``sum_grad_squared/N - (grad_sum/N)**2``,
-      rounding below zero clipped to zero);
+      rounding below zero clipped to zero; BackPACK's ``Variance`` for a mean-reduced loss);
     - ``grad_batch``: the g_i themselves, shape (N,) + the parameter's (BackPACK's name), or
       None unless ``keep_per_sample=True`` (they take N times the model's memory);
     - ``losses``: the l_i, shape (N,);
     - ``path``: "per-sample" (one batched pass) or "loop" (one pass per sample), and
       ``fallback_reason``: why the batched pass did not apply (None when it did).
+
+    The g_i are the gradients of each sample's own loss, as ``torch.func.vmap(grad(...))``
+    gives them and as the slides' Adam sums their squares. (BackPACK's ``BatchGrad`` and
+    ``SumGradSquared`` are those of the terms of the batch loss: for a mean over N samples,
+    g_i / N and sum_grad_squared / N**2.)
     """
 
     grad_sum: dict

@@ -214,7 +214,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, *, fast_path: bool
     of a network's loss, is computed in one batched pass instead when the loss is made of
     operations whose batched form is known (see ``minigrad.func.per_sample``); pass
     ``fast_path=False`` to always run the loop. After a call, ``last_path`` is "per-sample"
-    or "loop" and ``fallback_reason`` says why the fast path was not taken.
+    or "loop" and ``fallback_reason`` says why the fast path was not taken. (Trying it calls
+    the function once, on sample 0: when the loop runs after all, the function has run once
+    more than the batch size, which matters only for side effects such as drawing random
+    numbers.)
 
     >>> import minigrad as mg
     >>> from minigrad.func import vmap
