@@ -551,6 +551,8 @@ ESCAPES = {
     "tolist": lambda t: t.tolist(),
     "equality": lambda t: bool(t == 0),
     "np.exp": lambda t: float(np.exp(t)),
+    "format": lambda t: float(f"{t}"),
+    "repr": lambda t: len(repr(t)) - len(repr(t)),
 }
 
 

@@ -27,7 +27,7 @@ backward pass once per sample. Instead:
 What a trace cannot see is Python deciding something from a sample's *values* (``if
 y.item() == 0``): the replay would repeat sample 0's decision for every sample. The mapped
 arguments are therefore traced as tensors that refuse to give up their values (``item``,
-``float``, ``bool``, comparisons, ``numpy``, ``np.asarray``), and so are the tensors derived
+``float``, ``bool``, comparisons, ``numpy``, ``np.asarray``, even ``repr``), and so are the tensors derived
 from them by their methods and a module's outputs through ``functional_call``: reading one
 makes the loop run. The raw ``.data`` attribute, and values read from tensors that other
 functions made from the samples (the loss itself), are not guarded: a per-sample function
@@ -107,6 +107,8 @@ class TracedSample(Tensor):
     __invert__ = _refuse("__invert__", "~")
     all = _refuse("all", "all")
     any = _refuse("any", "any")
+    __format__ = _refuse("__format__", "format")  # f"{y}" can become a dict key
+    __repr__ = _refuse("__repr__", "repr")
     __hash__ = Tensor.__hash__
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):

@@ -231,7 +231,9 @@ def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = Fal
     Tensors gives a dict of gradients), a tuple of them when ``argnums`` is a tuple. With
     ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is ``(gradients, aux)``.
     An argument the output does not depend on gets zeros. Transforms compose: ``grad(grad(f))``
-    is the second derivative.
+    is the second derivative. As in torch.func, an argument that requires grad (a model's
+    Parameter, say) makes the result differentiable with respect to it, which costs a graph:
+    pass ``p.detach()`` when only the gradient's value is wanted.
 
     >>> import minigrad as mg
     >>> from minigrad.func import grad
