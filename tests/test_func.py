@@ -221,17 +221,25 @@ def test_vjp_of_a_pytree_output_matches_torch_and_can_be_called_twice(torch):
         close_trees(vjp_fn(cot), tvjp_fn(tcot))
 
 
-def test_jvp_matches_torch_and_finite_differences(torch):
+def _jvp_case():
     def f(x, w):
         return (x @ w).tanh() * x.sum()
 
-    x, w = rand(2, 3, seed=1), rand(3, 4, seed=2)
-    vx, vw = rand(2, 3, seed=3), rand(3, 4, seed=4)
+    return f, (rand(2, 3, seed=1), rand(3, 4, seed=2)), (rand(2, 3, seed=3), rand(3, 4, seed=4))
+
+
+def test_jvp_matches_torch(torch):
+    f, (x, w), (vx, vw) = _jvp_case()
     out, tangent = jvp(f, (x, w), (vx, vw))
     tout, ttangent = torch.func.jvp(f, (torch.tensor(x.data), torch.tensor(w.data)),
                                     (torch.tensor(vx.data), torch.tensor(vw.data)))
     close(out, tout.numpy())
     close(tangent, ttangent.numpy())
+
+
+def test_jvp_matches_finite_differences_without_torch():
+    f, (x, w), (vx, vw) = _jvp_case()
+    _, tangent = jvp(f, (x, w), (vx, vw))
     eps = 1e-6
     plus = f(mg.tensor(x.data + eps * vx.data), mg.tensor(w.data + eps * vw.data)).data
     minus = f(mg.tensor(x.data - eps * vx.data), mg.tensor(w.data - eps * vw.data)).data
@@ -394,7 +402,7 @@ def data(n, features, classes, seed=0):
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_per_sample_gradients_of_an_mlp_take_the_fast_path_and_match_torch_and_the_loop(torch, activation):
+def test_per_sample_gradients_of_an_mlp_take_the_fast_path_and_equal_the_loop(activation):
     model = mlp64(sizes=(5, 7, 6, 3), activation=activation, seed=1)
     params = detached_params(model)
     X, y = data(11, 5, 3, seed=2)
@@ -407,6 +415,23 @@ def test_per_sample_gradients_of_an_mlp_take_the_fast_path_and_match_torch_and_t
     looped = loop(params, X, y)
     assert loop.last_path == "loop" and loss.calls == 1 + 11
     close_trees(ours, looped, rtol=1e-10, atol=1e-14)
+    # and the loop's numbers are the gradient: finite differences for sample 4's first weight
+    weight = params["0.weight"].data
+
+    def sample_4_loss(w):
+        return float(loss({**params, "0.weight": mg.tensor(w)}, X[4], y[4]))
+
+    close(ours["0.weight"][4], numeric_gradient(sample_4_loss, weight), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_per_sample_gradients_of_an_mlp_match_torch_func(torch, activation):
+    model = mlp64(sizes=(5, 7, 6, 3), activation=activation, seed=1)
+    params = detached_params(model)
+    X, y = data(11, 5, 3, seed=2)
+    fast = vmap(grad(cross_entropy_loss(model)), in_dims=(None, 0, 0))
+    ours = fast(params, X, y)
+    assert fast.last_path == "per-sample"
     twin = torch_twin(torch, model)
     theirs = torch.func.vmap(torch.func.grad(torch_cross_entropy_loss(torch, twin)), in_dims=(None, 0, 0))(
         torch_params(torch, params), torch.tensor(X.data), torch.tensor(y.data))
@@ -442,13 +467,31 @@ LOSS_FORMS = {
 }
 
 
-@pytest.mark.parametrize("form", sorted(LOSS_FORMS))
-def test_per_sample_gradients_for_each_loss_form_match_torch(torch, form):
+def _loss_form_case(form):
     ours_loss, make_theirs, make_targets = LOSS_FORMS[form]
     model = mlp64(sizes=(4, 5, 3), seed=3)
     rng = np.random.default_rng(4)
     X = mg.tensor(rng.standard_normal((6, 4)))
     T = mg.tensor(make_targets(6, 3, rng))
+    return model, ours_loss, make_theirs, X, T
+
+
+@pytest.mark.parametrize("form", sorted(LOSS_FORMS))
+def test_per_sample_gradients_for_each_loss_form_take_the_fast_path_and_equal_the_loop(form):
+    model, ours_loss, _, X, T = _loss_form_case(form)
+    stats = batch_grad_stats(model, ours_loss, X, T, keep_per_sample=True)
+    assert stats.path == "per-sample", stats.fallback_reason
+
+    def sample_loss(p, x, t):
+        return ours_loss(functional_call(model, p, (x[None],)), t[None])
+
+    looped = vmap(grad(sample_loss), in_dims=(None, 0, 0), fast_path=False)(detached_params(model), X, T)
+    close_trees(stats.grad_batch, looped, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("form", sorted(LOSS_FORMS))
+def test_per_sample_gradients_for_each_loss_form_match_torch(torch, form):
+    model, ours_loss, make_theirs, X, T = _loss_form_case(form)
     stats = batch_grad_stats(model, ours_loss, X, T, keep_per_sample=True)
     assert stats.path == "per-sample", stats.fallback_reason
     twin = torch_twin(torch, model)
@@ -529,7 +572,7 @@ FALLBACKS = {
 
 
 @pytest.mark.parametrize("name", sorted(FALLBACKS))
-def test_functions_outside_the_fast_paths_form_run_the_loop_and_stay_correct(torch, name):
+def test_functions_outside_the_fast_paths_form_run_the_loop_and_stay_correct(name):
     body, reason = FALLBACKS[name]
     model = mlp64(sizes=(3, 4, 2), seed=2)
     params = detached_params(model)
@@ -596,21 +639,35 @@ def test_a_refusal_caught_by_the_function_still_makes_the_loop_run():
     assert int(kept[0]) == int(y[0])  # a sample kept after its trace reads like any tensor
 
 
-def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample(torch):
+def _shared_layer_case():
     shared = nn.Linear(3, 3, seed=0)
     model = nn.Sequential(shared, nn.Tanh(), shared).to(np.float64)
-    params = detached_params(model)
     rng = np.random.default_rng(1)
     X, y = mg.tensor(rng.standard_normal((5, 2, 3))), mg.tensor(rng.integers(0, 3, size=(5, 2)))
 
     def loss(p, x, t):  # two rows per sample
         return F.cross_entropy(0.5 * functional_call(model, p, (x,)) * 2.0, t)
 
+    return shared, model, loss, X, y
+
+
+def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample_equals_the_loop():
+    _, model, loss, X, y = _shared_layer_case()
+    params = detached_params(model)
     fast = vmap(grad(loss), in_dims=(None, 0, 0))
     ours = fast(params, X, y)
     assert fast.last_path == "per-sample", fast.fallback_reason
     looped = vmap(grad(loss), in_dims=(None, 0, 0), fast_path=False)(params, X, y)
     close_trees(ours, looped, rtol=1e-12, atol=1e-15)
+    stats = batch_grad_stats(model, lambda out, t: F.cross_entropy(out[0], t[0]), X, y)
+    assert stats.path == "per-sample"
+    close(stats.sum_grad_squared["0.weight"], (looped["0.weight"].data ** 2).sum(axis=0))
+
+
+def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample_matches_torch(torch):
+    shared, model, loss, X, y = _shared_layer_case()
+    params = detached_params(model)
+    ours = vmap(grad(loss), in_dims=(None, 0, 0))(params, X, y)
     twin = torch.nn.Linear(3, 3).double()
     with torch.no_grad():
         twin.weight.copy_(torch.tensor(shared.weight.data))
@@ -625,8 +682,6 @@ def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample(torch):
         torch.tensor(X.data), torch.tensor(y.data))
     close(ours["0.weight"], theirs["weight"].numpy())
     close(ours["0.bias"], theirs["bias"].numpy())
-    stats = batch_grad_stats(model, lambda out, t: F.cross_entropy(out[0], t[0]), X, y)
-    close(stats.sum_grad_squared["0.weight"], (theirs["weight"].numpy() ** 2).sum(axis=0))
 
 
 def test_mapped_data_that_requires_grad_keeps_its_graph_through_the_loop(torch):
@@ -705,6 +760,19 @@ def test_batch_grad_stats_sums_squares_and_variance_match_the_per_sample_gradien
     model.zero_grad()
     F.cross_entropy(model(X), y, reduction="sum").backward()
     close(stats.grad_sum["0.weight"], model[0].weight.grad)
+
+
+def test_batch_grad_stats_equal_statistics_of_the_loops_per_sample_gradients():
+    model = mlp64(sizes=(5, 6, 4), seed=4)
+    X, y = data(9, 5, 4, seed=5)
+    stats = batch_grad_stats(model, F.cross_entropy, X, y)
+    assert stats.path == "per-sample" and stats.grad_batch is None and stats.fallback_reason is None
+    looped = vmap(grad(cross_entropy_loss(model)), in_dims=(None, 0, 0), fast_path=False)(detached_params(model), X, y)
+    for name, g in looped.items():
+        g = g.data
+        close(stats.grad_sum[name], g.sum(axis=0), rtol=1e-10)
+        close(stats.sum_grad_squared[name], (g ** 2).sum(axis=0), rtol=1e-10)
+        close(stats.variance[name], g.var(axis=0), rtol=1e-6, atol=1e-14)
 
 
 def test_batch_grad_stats_of_a_model_outside_the_fast_path_uses_the_loop():
