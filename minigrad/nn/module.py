@@ -235,8 +235,12 @@ class Module:
                 found += module._all_named_parameters(f"{prefix}{name}.")
         return found
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs in definition order; a shared parameter once."""
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in definition order; a shared parameter once, or
+        under each of its names with ``remove_duplicate=False`` (as PyTorch's)."""
+        if not remove_duplicate:
+            yield from self._all_named_parameters(prefix)
+            return
         seen: set[int] = set()
         for name, param in self._all_named_parameters(prefix):
             if id(param) not in seen:
