@@ -410,10 +410,10 @@ def test_per_sample_gradients_of_an_mlp_take_the_fast_path_and_equal_the_loop(ac
     fast = vmap(grad(loss), in_dims=(None, 0, 0))
     ours = fast(params, X, y)
     assert fast.last_path == "per-sample" and fast.fallback_reason is None
-    assert loss.calls == 1  # one traced sample, no loop over the 11
+    assert loss.calls == 2  # one traced sample and the last one run alone as a check; no loop over 11
     loop = vmap(grad(loss), in_dims=(None, 0, 0), fast_path=False)
     looped = loop(params, X, y)
-    assert loop.last_path == "loop" and loss.calls == 1 + 11
+    assert loop.last_path == "loop" and loss.calls == 2 + 11
     close_trees(ours, looped, rtol=1e-10, atol=1e-14)
     # and the loop's numbers are the gradient: finite differences for sample 4's first weight
     weight = params["0.weight"].data
@@ -963,3 +963,25 @@ def test_per_sample_benchmark_checks_its_work_and_runs():
     assert set(report["us"]) == {"backward", "per_sample", "sum_grad_squared"}
     assert report["config"] == "64-128-128-10 b64" and report["target"] == 3.0
 
+
+
+def test_a_branch_on_the_raw_data_is_caught_by_the_last_sample_check_and_loops():
+    from minigrad.func import functional_call, grad, vmap
+
+    model = mlp64(sizes=(3, 4, 2), activation="tanh", seed=3)
+    params = detached_params(model)
+    X, y = data(6, 3, 2, seed=4)
+    X.data[0] = -np.abs(X.data[0]) - 1
+    X.data[-1] = np.abs(X.data[-1]) + 1  # the last sample takes the other branch
+
+    def loss(params, x, y):
+        value = nn.functional.cross_entropy(functional_call(model, params, (x[None],)), y[None])
+        return value * 3 if x.data.sum() > 0 else value  # reads .data: invisible to the trace
+
+    batched = vmap(grad(loss), in_dims=(None, 0, 0))
+    result = batched(params, X, y)
+    assert batched.last_path == "loop" and "depend on its data" in batched.fallback_reason
+    for i in range(6):
+        one = grad(loss)(params, X[i], y[i])
+        for name in one:
+            np.testing.assert_allclose(result[name].data[i], one[name].data, rtol=1e-12)

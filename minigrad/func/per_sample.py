@@ -579,11 +579,39 @@ def trace_and_replay(func: Callable, args: tuple, kwargs: dict, positions: tuple
         raise
     except Exception as error:  # e.g. a label out of range in another sample: the loop says which
         raise NotBatchable(f"the batched replay raised {type(error).__name__}: {error}") from error
+    _confirm_last_sample(func, args, kwargs, dims, batch_size, losses)
     upstreams: list = [None] * len(replay.stacks)
     if losses.requires_grad and replay.stacks:
         upstreams = list(autograd.grad(losses, [stack.output for stack in replay.stacks],
                                        grad_outputs=np.ones(losses.shape, dtype=losses.dtype), allow_unused=True))
     return PerSampleGradients(params, replay.stacks, upstreams, losses.detach()), params
+
+
+def _confirm_last_sample(func: Callable, args: tuple, kwargs: dict, dims: list[list], batch_size: int,
+                         losses: Tensor) -> None:
+    """The replay runs sample 0's operations on every sample. A function whose operations
+    depend on its data (a branch on ``.data``, say) breaks that without the tracer seeing
+    it, so the real function is run on the last sample too and its loss must be the
+    replay's; otherwise the loop runs. (One more forward pass of one sample.)"""
+    last = batch_size - 1
+    if last < 1:
+        return
+    sample_args = []
+    for arg, arg_dims in zip(args, dims):
+        leaves, spec = tree_flatten(arg)
+        taken = [leaf if dim is None else leaf[(slice(None),) * dim + (last,)] for leaf, dim in zip(leaves, arg_dims)]
+        sample_args.append(tree_unflatten(spec, taken))
+    try:
+        with autograd.no_grad():
+            value = func(*sample_args, **kwargs)
+        value = float(np.asarray(value.data if isinstance(value, Tensor) else value))
+    except Exception as error:  # the loop will raise it again, for the sample it concerns
+        raise NotBatchable(f"the function raised {type(error).__name__} on sample {last}: {error}") from error
+    replayed = float(losses.data.reshape(-1)[last]) if losses.ndim else float(losses.data)
+    tolerance = 1e-4 if losses.dtype == np.float32 else 1e-9
+    if not np.isclose(value, replayed, rtol=tolerance, atol=tolerance * 1e-3):
+        raise NotBatchable(f"sample {last}'s loss is {value!r} run alone but {replayed!r} in the batched replay: "
+                           f"the function's operations depend on its data")
 
 
 def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tuple[Any, str | None]:
