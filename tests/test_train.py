@@ -293,3 +293,35 @@ def test_validation_labels_are_checked_once_before_training(iris):
     assert history.val_accuracy[-1] == evaluate(model, iris.X_test, iris.y_test)["accuracy"]
     with pytest.raises(TypeError, match=r"val_data must be an \(X, y\) pair"):
         fit(model, optimizer, loader, 3, val_data=iris.X_test, progress=False)
+
+
+
+# ---- History in a terminal and in a notebook ---------------------------------------------------
+
+def test_history_repr_is_one_line_with_the_last_epoch(iris):
+    assert repr(History()) == "History(0 epochs)"
+    model = nn.MLP([4, 8, 3], seed=0)
+    history = fit(model, optim.Adam(model.parameters(), lr=0.01), DataLoader(iris.X_train, iris.y_train, seed=0), 2,
+                  val_data=(iris.X_test, iris.y_test), progress=False)
+    assert repr(history) == (f"History(2 epochs; last: loss {history.train_loss[-1]:.4f}, "
+                             f"acc {history.train_accuracy[-1]:.4f}, val_loss {history.val_loss[-1]:.4f}, "
+                             f"val_acc {history.val_accuracy[-1]:.4f})")
+    one = History(epoch=[1], train_loss=[0.5], train_accuracy=[0.75], lr=[0.1], seconds=[0.2], stopped_early=True)
+    assert repr(one) == "History(1 epoch, stopped early; last: loss 0.5000, acc 0.7500)"
+
+
+def test_history_shows_as_a_small_table_in_a_notebook():
+    import re
+
+    n = 30
+    history = History(epoch=list(range(1, n + 1)), train_loss=[1 / e for e in range(1, n + 1)],
+                      train_accuracy=[0.5] * n, lr=[0.01] * n, seconds=[0.25] * n)
+    html = history._repr_html_()
+    assert "<caption>History: 30 epochs</caption>" in html
+    assert re.findall(r"<th>(\w+)</th>", html) == ["epoch", "train_loss", "train_accuracy", "lr", "seconds"]
+    shown_epochs = [int(row) for row in re.findall(r"<tr><td>(\d+)</td>", html)]
+    assert shown_epochs == [1, 2, 3, 26, 27, 28, 29, 30]  # the first and the latest, an ellipsis between
+    assert html.count("&hellip;") == 1
+    assert "<td>30</td><td>0.0333</td><td>0.5000</td><td>0.01</td><td>0.25</td>" in html
+    short = History(epoch=[1, 2], train_loss=[1.0, 0.5], train_accuracy=[0.5, 0.6], lr=[0.1] * 2, seconds=[1.0] * 2)
+    assert "&hellip;" not in short._repr_html_() and short._repr_html_().count("<tr><td>") == 2
