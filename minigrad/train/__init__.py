@@ -6,8 +6,8 @@ each part lives in its own module:
 - ``loop``: ``fit`` and ``DivergenceError``;
 - ``evaluation``: ``evaluate``, ``predict``, ``predict_proba``;
 - ``history``: ``History``, the per-epoch metrics;
-- ``callbacks``: what runs after each epoch, ``EarlyStopping``;
-- ``progress``: what ``fit`` shows while it trains;
+- ``callbacks``: ``Callback``, the hooks ``fit`` calls while it trains, and ``EarlyStopping``;
+- ``progress``: what ``fit`` shows while it trains (``Progress``, a callback);
 - ``checkpoints``: saving and resuming a run (``save_checkpoint``, ``load_checkpoint``);
 - ``defaults``: the command line's ready-made choices (``make_optimizer``, ``DEFAULT_LR``).
 """
@@ -18,15 +18,15 @@ from minigrad.train.checkpoints import (
 from minigrad.train.defaults import DEFAULT_LR, OPTIMIZERS, default_epochs, make_optimizer, single_threaded_blas
 from minigrad.train.evaluation import LossFn, evaluate, predict, predict_proba
 from minigrad.train.history import History
-from minigrad.train.loop import DivergenceError, current_lr, fit
-from minigrad.train.progress import ProgressBar, format_epoch
+from minigrad.train.loop import SCHEDULER_STEPS, DivergenceError, current_lr, fit
+from minigrad.train.progress import Progress, ProgressBar, format_epoch, working
 
 __all__ = [
-    "fit", "DivergenceError", "current_lr",
+    "fit", "DivergenceError", "current_lr", "SCHEDULER_STEPS",
     "evaluate", "predict", "predict_proba", "LossFn",
     "History",
     "Callback", "EarlyStopping",
-    "ProgressBar", "format_epoch",
+    "Progress", "ProgressBar", "format_epoch", "working",
     "CHECKPOINT_FORMAT", "CheckpointError", "CheckpointInfo", "save_checkpoint", "load_checkpoint",
     "read_checkpoint_info",
     "DEFAULT_LR", "OPTIMIZERS", "make_optimizer", "default_epochs", "single_threaded_blas",

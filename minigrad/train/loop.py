@@ -11,33 +11,45 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from minigrad.tensor import Tensor
-from minigrad.train.callbacks import Callback, EarlyStopping
+from minigrad.train.callbacks import Callback, EarlyStopping, Hooks
 from minigrad.train.checkpoints import _check_metadata, load_checkpoint, save_checkpoint
 from minigrad.train.evaluation import LossFn, _as_labelled_samples, _default_loss, evaluate
 from minigrad.train.history import History
-from minigrad.train.progress import ProgressBar, _wants_progress
+from minigrad.train.progress import Progress
 
 
 class DivergenceError(FloatingPointError):
     """The training loss became NaN or infinite; the message names epoch, step and lr."""
 
 
+SCHEDULER_STEPS = ("epoch", "batch")
+
+
 def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = None,
         val_data: tuple[Any, Any] | None = None, scheduler=None,
-        callbacks: Sequence[Callback] | None = None, progress: bool = True,
+        callbacks: Sequence[Callback | Callable[[History], Any]] | None = None, progress: bool | Progress = True,
         early_stopping: EarlyStopping | None = None,
         checkpoint: str | os.PathLike | None = None, resume: str | os.PathLike | None = None,
-        checkpoint_metadata: dict | None = None) -> History:
+        checkpoint_metadata: dict | None = None, scheduler_step: str = "epoch") -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; return the ``History``.
 
-    Each step is ``zero_grad; loss_fn(model(X), y).backward(); optimizer.step()``; the
-    scheduler, if any, steps once per epoch. ``val_data=(X, y)`` is evaluated after each
-    epoch. ``callbacks`` are called with the history after each epoch (True stops).
+    Each step is ``zero_grad; loss_fn(model(X), y).backward(); optimizer.step()``.
+    ``val_data=(X, y)`` is evaluated after each epoch. The ``scheduler``, if any, steps once
+    per epoch, after validation (``scheduler_step="epoch"``), or after every optimizer step
+    (``"batch"``, for schedules counted in steps, e.g. a warm-up or a one-cycle ``LambdaLR``;
+    ``ReduceLROnPlateau`` watches an epoch's loss, so it steps per epoch only).
+
+    ``callbacks`` are ``Callback`` objects (hooks before training, after each step, after each
+    epoch and at the end) or functions called with the history after each epoch; either
+    returning True after an epoch stops training. ``progress=True`` shows a bar on a
+    terminal or in a notebook and one line per epoch elsewhere (a pipe, a log), ``False``
+    nothing, a ``Progress`` object whatever it shows (``Progress("Adam")`` names the run).
     ``checkpoint=PATH`` saves a checkpoint after every epoch; ``resume=PATH`` loads one and
     continues from the epoch after it up to ``epochs`` (the total, not a count of more).
     ``checkpoint_metadata``, a dict of JSON values (say, the options that made the run), is
@@ -60,54 +72,90 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
         if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
             raise TypeError(f"val_data must be an (X, y) pair, got {type(val_data).__name__}")
         val_data = _as_labelled_samples(*val_data)
+    _check_scheduler_step(scheduler_step, scheduler)
+    hooks = Hooks([*_progress_callbacks(progress), *(callbacks or [])])
     if checkpoint is not None:
         from minigrad.io import check_output_path
         check_output_path(checkpoint)
     if checkpoint_metadata is not None:
         _check_metadata(checkpoint_metadata)
     loss_fn = loss_fn or _default_loss()
-    callbacks = list(callbacks or [])
     history, best_state = History(), None
     if resume is not None:
         history, best_state = load_checkpoint(resume, model, optimizer, scheduler, train_loader)
-    bar = ProgressBar(epochs) if _wants_progress(progress) else None
+    run = _Run(model, optimizer, train_loader, loss_fn, val_data, scheduler, scheduler_step, early_stopping,
+               checkpoint, checkpoint_metadata, hooks)
 
-    # Overflow on the way to a diverging loss is reported once, by DivergenceError,
-    # rather than as a stream of NumPy warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        _run_epochs(model, optimizer, train_loader, loss_fn, range(len(history) + 1, epochs + 1), history,
-                    bar, val_data, scheduler, early_stopping, best_state, checkpoint, checkpoint_metadata,
-                    callbacks)
+    hooks.train_begin(epochs, history)
+    try:
+        # Overflow on the way to a diverging loss is reported once, by DivergenceError,
+        # rather than as a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            run.epochs(range(len(history) + 1, epochs + 1), history, best_state)
+    finally:
+        hooks.train_end(history)
     return history
 
 
-def _run_epochs(model, optimizer, train_loader, loss_fn, epochs, history, bar, val_data, scheduler,
-                early_stopping, best_state, checkpoint, checkpoint_metadata, callbacks) -> None:
-    for epoch in epochs:
-        _train_one_epoch(model, optimizer, train_loader, loss_fn, epoch, history, bar)
-        if val_data is not None:
-            metrics = evaluate(model, val_data[0], val_data[1], loss_fn)
-            history.val_loss.append(metrics["loss"])
-            history.val_accuracy.append(metrics["accuracy"])
-        if scheduler is not None:
-            _step_scheduler(scheduler, history)
-        stop = False
-        if early_stopping is not None:
-            if early_stopping.best_index(history) == len(history) - 1 and early_stopping.restore_best:
-                best_state = _copy_state(model.state_dict())
-            stop = early_stopping.should_stop(history)
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, scheduler, train_loader, history, best_state,
-                            checkpoint_metadata)
-        if bar is not None:
-            bar.epoch_done(history)
-        for callback in callbacks:
-            stop = bool(callback(history)) or stop
-        if stop:
-            history.stopped_early = True
-            if early_stopping is not None and early_stopping.restore_best and best_state is not None:
-                model.load_state_dict(best_state)
-            break
+def _check_scheduler_step(scheduler_step: Any, scheduler) -> None:
+    from minigrad.optim.lr_scheduler import ReduceLROnPlateau
+
+    if scheduler_step not in SCHEDULER_STEPS:
+        raise ValueError(f"scheduler_step must be one of {', '.join(map(repr, SCHEDULER_STEPS))}, "
+                         f"got {scheduler_step!r}")
+    if scheduler_step == "batch" and isinstance(scheduler, ReduceLROnPlateau):
+        raise ValueError("ReduceLROnPlateau watches an epoch's loss: it cannot step per batch "
+                         "(use scheduler_step='epoch')")
+
+
+def _progress_callbacks(progress: Any) -> list[Progress]:
+    if isinstance(progress, Progress):
+        return [progress]
+    if isinstance(progress, (bool, np.bool_)):
+        return [Progress()] if progress else []
+    raise TypeError(f"progress must be True, False or a minigrad.train.Progress, got {progress!r:.80}")
+
+
+@dataclass
+class _Run:
+    """What stays the same from epoch to epoch of one ``fit``."""
+
+    model: Any
+    optimizer: Any
+    loader: Any
+    loss_fn: LossFn
+    val_data: tuple[np.ndarray, np.ndarray] | None
+    scheduler: Any
+    scheduler_step: str
+    early_stopping: EarlyStopping | None
+    checkpoint: str | os.PathLike | None
+    checkpoint_metadata: dict | None
+    hooks: Hooks
+
+    def epochs(self, epochs: Iterable[int], history: History, best_state: dict | None) -> None:
+        for epoch in epochs:
+            _train_one_epoch(self, epoch, history)
+            if self.val_data is not None:
+                metrics = evaluate(self.model, self.val_data[0], self.val_data[1], self.loss_fn)
+                history.val_loss.append(metrics["loss"])
+                history.val_accuracy.append(metrics["accuracy"])
+            if self.scheduler is not None and self.scheduler_step == "epoch":
+                _step_scheduler(self.scheduler, history)
+            stop = False
+            if self.early_stopping is not None:
+                if (self.early_stopping.best_index(history) == len(history) - 1
+                        and self.early_stopping.restore_best):
+                    best_state = _copy_state(self.model.state_dict())
+                stop = self.early_stopping.should_stop(history)
+            if self.checkpoint is not None:
+                save_checkpoint(self.checkpoint, self.model, self.optimizer, self.scheduler, self.loader, history,
+                                best_state, self.checkpoint_metadata)
+            stop = self.hooks.epoch_end(epoch, history) or stop
+            if stop:
+                history.stopped_early = True
+                if self.early_stopping is not None and self.early_stopping.restore_best and best_state is not None:
+                    self.model.load_state_dict(best_state)
+                break
 
 
 def _step_scheduler(scheduler, history: History) -> None:
@@ -120,31 +168,38 @@ def _step_scheduler(scheduler, history: History) -> None:
         scheduler.step()
 
 
-def _train_one_epoch(model, optimizer, loader, loss_fn: LossFn, epoch: int, history: History,
-                     bar: ProgressBar | None) -> None:
+def _train_one_epoch(run: _Run, epoch: int, history: History) -> None:
+    model, optimizer, loader, loss_fn = run.model, run.optimizer, run.loader, run.loss_fn
+    batch_hooks = run.hooks.on_batch_end
+    batch_scheduler = run.scheduler if run.scheduler_step == "batch" else None
     model.train()
-    lr = current_lr(optimizer)
+    lr = current_lr(optimizer)  # the lr of the epoch's first step
     steps = len(loader)
-    loss_sum, correct, seen, seconds = 0.0, 0, 0, 0.0
+    loss_sum, correct, seen = 0.0, 0, 0
     started = time.perf_counter()
     for step, (xb, yb) in enumerate(loader, start=1):
         logits = model(Tensor(xb))
         loss = loss_fn(logits, yb)
         value = float(loss.data)
         if not math.isfinite(value):
+            step_lr = current_lr(optimizer)
             raise DivergenceError(
                 f"training diverged: the loss is {value} at epoch {epoch}, step {step} of {steps} "
-                f"(lr={lr:g}). The learning rate is probably too large for this model and data: "
-                f"try a smaller one, e.g. lr={lr / 10:g}."
+                f"(lr={step_lr:g}). The learning rate is probably too large for this model and data: "
+                f"try a smaller one, e.g. lr={step_lr / 10:g}."
             )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         loss_sum += value * len(yb)
         correct += int((logits.data.argmax(axis=1) == yb).sum())
         seen += len(yb)
-        if bar is not None:
-            bar.step(epoch, step, steps, loss_sum / seen)
+        if batch_hooks:
+            running = {"loss": loss_sum / seen, "accuracy": correct / seen}
+            for hook in batch_hooks:
+                hook(epoch, step, steps, running)
     seconds = time.perf_counter() - started
     history.epoch.append(epoch)
     history.train_loss.append(loss_sum / seen)
