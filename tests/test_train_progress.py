@@ -3,15 +3,18 @@ notebook, nothing with progress=False; and the commands' progress through a real
 import io
 import os
 import re
+import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from minigrad import nn, optim
+from minigrad.cli import main
 from minigrad.data import DataLoader, load_dataset
-from minigrad.train import Callback, DivergenceError, EarlyStopping, Progress, ProgressBar, fit
+from minigrad.train import Callback, DivergenceError, EarlyStopping, Progress, ProgressBar, fit, working
 from minigrad.train import progress as progress_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +171,29 @@ def test_the_first_progress_bar_interface_still_works():
     assert [line.split()[1] for line in pipe.getvalue().splitlines()] == ["1/2", "2/2"]
 
 
+# ---- work that reports no progress of its own ----------------------------------------------
+
+def test_working_says_once_in_a_pipe_and_shows_the_time_on_a_terminal():
+    pipe = Pipe()
+    with working("rendering x.gif", stream=pipe):
+        pass
+    assert pipe.getvalue() == "rendering x.gif ...\n" and pipe.flushed == pipe.getvalue()
+    screen, threads = Terminal(), threading.active_count()
+    with working("rendering x.gif", stream=screen):
+        assert threading.active_count() == threads + 1
+    assert "rendering x.gif ... 00:00" in screen.getvalue()
+    assert threading.active_count() == threads  # the ticking thread has ended
+
+
+def test_lab_compare_says_it_renders_and_quiet_does_not(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    arguments = ["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "--steps", "5"]
+    assert main([*arguments, "--out", str(tmp_path / "a.png")]) == 0
+    assert capsys.readouterr().out.startswith(f"rendering {tmp_path / 'a.png'} ...\n")
+    assert main([*arguments, "--out", str(tmp_path / "b.png"), "--quiet"]) == 0
+    assert "rendering" not in capsys.readouterr().out
+
+
 # ---- the commands --------------------------------------------------------------------------
 
 def minigrad_command(arguments: str) -> str:
@@ -194,3 +220,80 @@ def test_train_piped_into_cat_prints_one_line_per_epoch(tmp_path):
     assert all(EPOCH_LINE.match(line) for line in epoch_lines), epoch_lines
     assert len(lines) == 1 + 4 + 1  # what it trains, the epochs, the test accuracy
     assert not CONTROL.search(done.stdout) and done.stderr == ""
+
+
+def test_quiet_silences_the_progress_of_train_and_compare(capsys):
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--quiet"]) == 0
+    assert "epoch" not in capsys.readouterr().out
+    assert main(["compare", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "sgd",
+                 "--quiet"]) == 0
+    assert "epoch" not in capsys.readouterr().out
+
+
+def test_compare_names_the_optimizer_it_trains(capsys):
+    assert main(["compare", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "sgd", "adam",
+                 "--lr", "0.1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  epoch ")[0] for line in lines if "  epoch " in line] == ["SGD (lr=0.1)"] * 2 + [
+        "Adam (lr=0.1)"] * 2
+
+
+# A child that trains, but stops before a given epoch (or sweep run) until the test lets it go:
+# if the progress were buffered until the end, its first line could never be read meanwhile.
+GATED = """
+import os, sys, time
+from minigrad import cli, sweep
+from minigrad.train import loop
+
+gate, target, wait_before = sys.argv[1], sys.argv[2], int(sys.argv[3])
+count = 0
+
+def gated(function):
+    def run(*args, **kwargs):
+        global count
+        count += 1
+        if count == wait_before:
+            while not os.path.exists(gate):
+                time.sleep(0.01)
+        return function(*args, **kwargs)
+    return run
+
+if target == "epoch":
+    loop._train_one_epoch = gated(loop._train_one_epoch)
+else:
+    sweep.train_run = gated(sweep.train_run)
+sys.exit(cli.main(sys.argv[4:]))
+"""
+
+
+def read_line(stream, seconds: float) -> str:
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"no line within {seconds} s: the output is held back"
+    return stream.readline().decode()  # a raw stream: reads up to the newline, not beyond
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="select on a pipe")
+@pytest.mark.parametrize("arguments, target, first", [
+    (["train", "--dataset", "iris", "--hidden", "8", "--epochs", "3"], "epoch", "epoch 1/3"),
+    (["sweep", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "sgd", "adam", "--lrs", "0.1"],
+     "run", "run 1/2  sgd lr=0.1 seed=0  accuracy"),
+], ids=["train", "sweep"])
+def test_progress_reaches_a_pipe_while_the_work_goes_on(tmp_path, arguments, target, first):
+    gate = tmp_path / "go"
+    env = child_environment()
+    # Held before the second epoch (run), once the first one's line should be out.
+    child = subprocess.Popen([sys.executable, "-c", GATED, str(gate), target, "2", *arguments], bufsize=0,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    try:
+        read_line(child.stdout, 120)  # what it is about to train
+        line = read_line(child.stdout, 120)
+        assert line.startswith(first), line
+        assert child.poll() is None  # still held at the gate
+        gate.touch()
+        rest, errors = child.communicate(timeout=120)
+    finally:
+        gate.touch()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, errors.decode()
