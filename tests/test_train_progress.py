@@ -99,6 +99,10 @@ def test_a_resumed_run_counts_on_from_its_checkpoint(iris, tmp_path):
     pipe = Pipe()
     train(iris, epochs=4, resume=tmp_path / "run.npz", progress=Progress(stream=pipe))
     assert [line.split()[1] for line in pipe.getvalue().splitlines()] == ["3/4", "4/4"]
+    screen = Terminal()
+    train(iris, epochs=4, resume=tmp_path / "run.npz", progress=Progress(stream=screen))
+    counts = re.findall(r"\| (\d+)/28 ", screen.getvalue())  # 7 steps an epoch
+    assert counts[0] == "14" and counts[-1] == "28"
 
 
 def test_bad_progress_arguments_are_refused_before_training(iris):

@@ -117,8 +117,8 @@ class Progress(Callback):
         if self._shown == "lines":
             return
         if self._bar is None:
-            total = max(self._epochs - self._epochs_before, 0) * steps
-            self._bar = open_bar(self._shown, self._out, total=self._epochs_before * steps + total,
+            # A resumed run's bar starts where its checkpoint left off.
+            self._bar = open_bar(self._shown, self._out, total=max(self._epochs, self._epochs_before) * steps,
                                  initial=self._epochs_before * steps, desc=self.description or "training",
                                  unit="step", leave=True)
         self._bar.update(1)
