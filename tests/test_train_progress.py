@@ -182,11 +182,14 @@ def test_working_says_once_in_a_pipe_and_shows_the_time_on_a_terminal():
     with working("rendering x.gif", stream=pipe):
         pass
     assert pipe.getvalue() == "rendering x.gif ...\n" and pipe.flushed == pipe.getvalue()
-    screen, threads = Terminal(), threading.active_count()
+    def tickers():
+        return [thread for thread in threading.enumerate() if thread.name == "minigrad-progress"]
+
+    screen = Terminal()
     with working("rendering x.gif", stream=screen):
-        assert threading.active_count() == threads + 1
+        assert len(tickers()) == 1
     assert "rendering x.gif ... 00:00" in screen.getvalue()
-    assert threading.active_count() == threads  # the ticking thread has ended
+    assert tickers() == []  # the ticking thread has ended
 
 
 def test_lab_compare_says_it_renders_and_quiet_does_not(tmp_path, capsys):
