@@ -327,8 +327,9 @@ def test_callback_hooks_are_called_in_order_with_the_running_metrics(iris):
     assert [call[2] for call in recorder.calls if call[0] == "batch"] == list(range(1, 8)) * 2
     last_batches = [call for call in recorder.calls if call[0] == "batch" and call[2] == 7]
     # The running metrics after an epoch's last step are the epoch's.
-    assert [call[4:] for call in last_batches] == [(round(history.train_loss[i], 6), round(history.train_accuracy[i], 6))
-                                                   for i in range(2)]
+    epochs = [(round(loss, 6), round(accuracy, 6))
+              for loss, accuracy in zip(history.train_loss, history.train_accuracy)]
+    assert [call[4:] for call in last_batches] == epochs
     assert recorder.calls[-1] == ("end", 2)
 
 

@@ -18,7 +18,8 @@ from minigrad.train import Callback, DivergenceError, EarlyStopping, Progress, P
 from minigrad.train import progress as progress_module
 
 ROOT = Path(__file__).resolve().parents[1]
-EPOCH_LINE = re.compile(r"^epoch +\d+/\d+  loss \d\.\d{4}  acc \d\.\d{4}  (val_loss \S+  val_acc \S+  )?lr \S+  \d+\.\d\ds$")
+EPOCH_LINE = re.compile(r"^epoch +\d+/\d+  loss \d\.\d{4}  acc \d\.\d{4}  "
+                        r"(val_loss \S+  val_acc \S+  )?lr \S+  \d+\.\d\ds$")
 CONTROL = re.compile(r"[\r\x1b\b]")
 
 
