@@ -10,7 +10,7 @@ Each run depends on its configuration only: the data split is fixed by ``data_se
 ``seed`` fixes the initial weights and the order of the batches. So the same grid gives the
 same rows (timings aside) whatever the backend and the number of workers.
 
-    >>> rows = run_sweep(grid("iris", ["sgd", "adam"], [0.01, 0.1], [0], epochs=3))
+    >>> rows = run_sweep(grid("iris", ["sgd", "adam"], [0.01, 0.1], [0], epochs=3), progress=False)
     >>> [(row["optimizer"], row["lr"]) for row in rows]
     [('sgd', 0.01), ('sgd', 0.1), ('adam', 0.01), ('adam', 0.1)]
 """
@@ -22,6 +22,7 @@ import io
 import itertools
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -156,11 +157,14 @@ def _train_run(config: RunConfig, data) -> dict[str, Any]:
 
 def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "loky",
               scheduler: str | None = None, timeout: float = 5.0,
-              on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+              on_row: Callable[[dict[str, Any]], None] | None = None,
+              progress: bool = True) -> list[dict[str, Any]]:
     """Train every configuration and return the rows in the order of ``configs``.
 
     ``on_row`` is called with each row as soon as it is there (in that order), e.g. to save
     it (``ResultsFile.add``): if the sweep stops half way, the finished runs are kept.
+    ``progress`` shows the runs done out of the total and the best run so far: a bar on a
+    terminal or in a notebook, one line per finished run elsewhere (a pipe, a log).
 
     ``backend="loky"`` runs ``n_jobs`` worker processes on this machine (``n_jobs=1``: in this
     process, no workers; -1: one per core). ``backend="dask"`` sends the runs to the Dask
@@ -179,8 +183,10 @@ def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "lok
         raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
     if backend == "loky" and scheduler is not None:
         raise ValueError(f"a scheduler address ({scheduler!r}) needs backend='dask'")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r:.80}")
     tasks = [(config, _load(config.dataset, config.data_seed)) for config in configs]
-    collect = _Collector(on_row)
+    collect = _Collector(on_row, SweepProgress(len(tasks)) if progress else None)
     if backend == "dask":
         return _run_on_dask(tasks, n_jobs, scheduler, timeout, collect)
     if n_jobs == 1:
@@ -191,18 +197,79 @@ def run_sweep(configs: Sequence[RunConfig], n_jobs: int = 1, backend: str = "lok
 
 
 class _Collector:
-    """Rows into a list, each handed to ``on_row`` as it arrives."""
+    """Rows into a list, each handed to ``on_row`` and shown by the progress as it arrives."""
 
-    def __init__(self, on_row: Callable[[dict[str, Any]], None] | None):
+    def __init__(self, on_row: Callable[[dict[str, Any]], None] | None, progress: "SweepProgress | None" = None):
         self.on_row = on_row
+        self.progress = progress
 
     def __call__(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         collected = []
-        for row in rows:
-            collected.append(row)
-            if self.on_row is not None:
-                self.on_row(row)
+        if self.progress is not None:
+            self.progress.start()
+        try:
+            for row in rows:
+                collected.append(row)
+                if self.on_row is not None:
+                    self.on_row(row)
+                if self.progress is not None:
+                    self.progress.add(row)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
         return collected
+
+
+class SweepProgress:
+    """Runs done out of ``total`` and the best so far (the highest test accuracy; diverged
+    runs are never best): a bar on a terminal or in a notebook, and elsewhere (a pipe, a
+    log) one line per finished run, flushed at once::
+
+        run 3/8  adam lr=0.01 seed=0  accuracy 0.9611  (1.2 s)  best so far: adam lr=0.01 seed=0 0.9611
+    """
+
+    def __init__(self, total: int, stream: Any = None, mode: str | None = None):
+        from minigrad.train.progress import display_mode
+
+        self.total = total
+        self.done = 0
+        self.best: dict[str, Any] | None = None
+        self.stream = stream if stream is not None else sys.stdout
+        self.mode = mode or display_mode(stream)
+        self._bar = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Count one finished run."""
+        self.done += 1
+        if not row["diverged"] and (self.best is None or row["accuracy"] > self.best["accuracy"]):
+            self.best = row
+        best = f"{_run_name(self.best)} {self.best['accuracy']:.4f}" if self.best else "none yet (all diverged)"
+        if self.mode == "lines":
+            result = "diverged" if row["diverged"] else f"accuracy {row['accuracy']:.4f}"
+            width = len(str(self.total))
+            self.stream.write(f"run {self.done:>{width}}/{self.total}  {_run_name(row)}  {result}  "
+                              f"({row['seconds']:.1f} s)  best so far: {best}\n")
+            self.stream.flush()
+            return
+        self.start()
+        self._bar.set_postfix_str(f"best {best}", refresh=False)
+        self._bar.update(1)
+
+    def start(self) -> None:
+        """Show the bar (0 runs done) before the first run ends; nothing to show in lines."""
+        if self._bar is None and self.mode != "lines":
+            from minigrad.train.progress import open_bar
+            self._bar = open_bar(self.mode, self.stream, total=self.total, initial=self.done, desc="sweep",
+                                 unit="run", leave=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _run_name(row: dict[str, Any]) -> str:
+    return f"{row['optimizer']} lr={row['lr']:g} seed={row['seed']}"
 
 
 def _run_on_dask(tasks: list, n_jobs: int, scheduler: str | None, timeout: float, collect: _Collector):

@@ -331,7 +331,7 @@ def workspace(tmp_path, cli_checkpoint, monkeypatch, capsys) -> Path:
     def no_work(*args, **kwargs):
         raise AssertionError("the work started before the error was found")
 
-    monkeypatch.setattr("minigrad.train._train_one_epoch", no_work)
+    monkeypatch.setattr("minigrad.train.loop._train_one_epoch", no_work)
     monkeypatch.setattr("minigrad.commands.lab.run", no_work)
     return tmp_path
 

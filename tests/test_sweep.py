@@ -1,4 +1,5 @@
 """Optimizer sweeps: the grid, parallel runs that agree with serial ones, Dask, results, CLI."""
+import io
 import math
 import os
 import socket
@@ -176,6 +177,77 @@ def test_plot_of_accuracy_against_lr(tmp_path, serial_rows):
     path = plot_sweep(serial_rows, tmp_path / "sweep.png")
     with open(path, "rb") as image:
         assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# ---- progress while it runs ------------------------------------------------------------------
+
+class Pipe(io.StringIO):
+    """Not a terminal; remembers what had been flushed."""
+
+    def __init__(self):
+        super().__init__()
+        self.flushed = ""
+
+    def isatty(self):
+        return False
+
+    def flush(self):
+        self.flushed = self.getvalue()
+
+
+def test_a_sweep_says_each_run_as_it_finishes_with_the_best_so_far(monkeypatch):
+    import minigrad.sweep as sweep
+
+    pipe = Pipe()
+    monkeypatch.setattr(sys, "stdout", pipe)
+    real_train_run, flushed_before_each_run = sweep.train_run, []
+
+    def train_run_seen(config, data=None):
+        flushed_before_each_run.append(pipe.flushed.count("\n"))
+        return real_train_run(config, data)
+
+    monkeypatch.setattr(sweep, "train_run", train_run_seen)
+    rows = run_sweep(grid("iris", ["sgd", "adam"], [1e4, 0.1], [0], **TINY))  # sgd at 1e4 diverges
+    lines = pipe.getvalue().splitlines()
+    assert flushed_before_each_run == [0, 1, 2, 3]  # each run's line is out before the next run starts
+    assert len(lines) == 4 and [line.split()[1] for line in lines] == ["1/4", "2/4", "3/4", "4/4"]
+    assert lines[0] == (f"run 1/4  sgd lr=10000 seed=0  diverged  ({rows[0]['seconds']:.1f} s)  "
+                        "best so far: none yet (all diverged)")
+    accuracies = [row["accuracy"] for row in rows]
+    for index, line in enumerate(lines[1:], start=1):
+        best = max(range(1, index + 1), key=lambda i: accuracies[i])
+        name = f"{rows[best]['optimizer']} lr={rows[best]['lr']:g} seed=0"
+        assert line.endswith(f"best so far: {name} {accuracies[best]:.4f}"), line
+        assert f"accuracy {accuracies[index]:.4f}" in line
+
+
+def test_a_sweep_on_a_terminal_draws_runs_done_and_the_best(monkeypatch):
+    from minigrad.sweep import SweepProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    progress = SweepProgress(2, stream=screen)
+    progress.start()
+    assert "sweep:   0%" in screen.getvalue() and "0/2" in screen.getvalue()
+    for lr, accuracy in [(0.1, 0.5), (0.01, 0.75)]:
+        progress.add({"optimizer": "adam", "lr": lr, "seed": 0, "accuracy": accuracy, "diverged": False,
+                      "seconds": 0.1})
+    progress.close()
+    final = screen.getvalue().split("\r")[-1]
+    assert "2/2" in final and "best adam lr=0.01 seed=0 0.7500" in final
+
+
+def test_progress_false_and_quiet_keep_a_sweep_silent(capsys):
+    run_sweep(grid("iris", ["sgd"], [0.1], [0], **TINY), progress=False)
+    assert capsys.readouterr().out == ""
+    assert cli.main(["sweep", "--dataset", "iris", "--optimizers", "sgd", "--lrs", "0.1", "--epochs", "1",
+                     "--hidden", "8", "--quiet"]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("run ")]
+    with pytest.raises(TypeError, match="progress must be True or False, got 'lines'"):
+        run_sweep(grid("iris", ["sgd"], [0.1], [0], **TINY), progress="lines")
 
 
 # ---- the command ---------------------------------------------------------------------------

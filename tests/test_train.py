@@ -293,3 +293,175 @@ def test_validation_labels_are_checked_once_before_training(iris):
     assert history.val_accuracy[-1] == evaluate(model, iris.X_test, iris.y_test)["accuracy"]
     with pytest.raises(TypeError, match=r"val_data must be an \(X, y\) pair"):
         fit(model, optimizer, loader, 3, val_data=iris.X_test, progress=False)
+
+
+# ---- callbacks ---------------------------------------------------------------------------
+
+class Recorder:
+    """A callback that is not a Callback subclass: any object with the hooks will do."""
+
+    def __init__(self):
+        self.calls = []
+
+    def on_train_begin(self, epochs, history):
+        self.calls.append(("begin", epochs, len(history)))
+
+    def on_batch_end(self, epoch, step, steps, metrics):
+        self.calls.append(("batch", epoch, step, steps, round(metrics["loss"], 6), round(metrics["accuracy"], 6)))
+
+    def on_epoch_end(self, epoch, history):
+        self.calls.append(("epoch", epoch, len(history)))
+
+    def on_train_end(self, history):
+        self.calls.append(("end", len(history)))
+
+
+def test_callback_hooks_are_called_in_order_with_the_running_metrics(iris):
+    model = nn.MLP([4, 8, 3], seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)  # 7 steps an epoch
+    recorder = Recorder()
+    history = fit(model, optim.Adam(model.parameters(), lr=0.01), loader, 2, callbacks=[recorder], progress=False)
+    kinds = [call[0] for call in recorder.calls]
+    assert kinds == ["begin"] + (["batch"] * 7 + ["epoch"]) * 2 + ["end"]
+    assert recorder.calls[0] == ("begin", 2, 0)
+    assert [call[2] for call in recorder.calls if call[0] == "batch"] == list(range(1, 8)) * 2
+    last_batches = [call for call in recorder.calls if call[0] == "batch" and call[2] == 7]
+    # The running metrics after an epoch's last step are the epoch's.
+    epochs = [(round(loss, 6), round(accuracy, 6))
+              for loss, accuracy in zip(history.train_loss, history.train_accuracy)]
+    assert [call[4:] for call in last_batches] == epochs
+    assert recorder.calls[-1] == ("end", 2)
+
+
+def test_a_callback_object_can_stop_training_and_functions_still_work(iris):
+    from minigrad.train import Callback
+
+    class StopAtThree(Callback):
+        def on_epoch_end(self, epoch, history):
+            return epoch == 3
+
+    seen = []
+    model = nn.MLP([4, 8, 3], seed=0)
+    history = fit(model, optim.Adam(model.parameters()), DataLoader(iris.X_train, iris.y_train, batch_size=16), 50,
+                  callbacks=[StopAtThree(), lambda h: seen.append(len(h))], progress=False)
+    assert len(history) == 3 and history.stopped_early
+    assert seen == [1, 2, 3]  # every callback runs, also after one asked to stop
+
+
+def test_on_train_end_runs_when_training_fails(iris):
+    recorder = Recorder()
+    model = nn.MLP([4, 64, 3], seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    with pytest.raises(DivergenceError):
+        fit(model, optim.SGD(model.parameters(), lr=1e6), loader, 20, callbacks=[recorder], progress=False)
+    assert recorder.calls[-1][0] == "end"
+
+
+def test_a_callback_that_is_not_one_is_refused_before_training(iris):
+    model = nn.MLP([4, 8, 3], seed=0)
+    before = params_of(model)
+    with pytest.raises(TypeError, match=r"callbacks\[1\] must be a Callback .*on_epoch_end\(epoch, history\).* got 3"):
+        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train), 2,
+            callbacks=[lambda h: None, 3], progress=False)
+    for a, b in zip(before, params_of(model)):
+        assert np.array_equal(a, b)
+
+
+# ---- the scheduler per epoch or per batch --------------------------------------------------
+
+def warmup(step):
+    """A schedule counted in steps: a linear warm-up over 10 steps, then a decay."""
+    return (step + 1) / 10 if step < 10 else 0.97 ** (step - 10)
+
+
+def test_a_scheduler_stepped_per_batch_is_the_hand_written_loop(iris):
+    from minigrad.nn.functional import cross_entropy
+
+    def setup():
+        model = nn.MLP([4, 16, 3], seed=0)
+        optimizer = optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        scheduler = optim.lr_scheduler.LambdaLR(optimizer, warmup)
+        return model, optimizer, scheduler, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+
+    model, optimizer, scheduler, loader = setup()
+    history = fit(model, optimizer, loader, 3, scheduler=scheduler, scheduler_step="batch", progress=False)
+
+    by_hand, optimizer_h, scheduler_h, loader_h = setup()
+    first_lrs = []
+    for _ in range(3):
+        first_lrs.append(optimizer_h.param_groups[0]["lr"])
+        for xb, yb in loader_h:
+            loss = cross_entropy(by_hand(mg_tensor(xb)), yb)
+            optimizer_h.zero_grad()
+            loss.backward()
+            optimizer_h.step()
+            scheduler_h.step()
+    for a, b in zip(params_of(model), params_of(by_hand)):
+        assert np.array_equal(a, b)
+    assert scheduler.last_epoch == 3 * 7
+    assert history.lr == first_lrs == [0.2 * warmup(0), 0.2 * warmup(7), 0.2 * warmup(14)]
+
+
+def mg_tensor(array):
+    from minigrad import Tensor
+    return Tensor(array)
+
+
+def test_a_per_batch_schedule_resumes_bit_for_bit(iris, tmp_path):
+    def run(epochs, **options):
+        model = nn.MLP([4, 16, 3], seed=0)
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+        scheduler = optim.lr_scheduler.LambdaLR(optimizer, warmup)
+        loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+        history = fit(model, optimizer, loader, epochs, scheduler=scheduler, scheduler_step="batch",
+                      progress=False, **options)
+        return model, history
+
+    straight, history = run(4)
+    run(2, checkpoint=tmp_path / "run.npz")
+    resumed, resumed_history = run(4, resume=tmp_path / "run.npz")
+    for a, b in zip(params_of(straight), params_of(resumed)):
+        assert np.array_equal(a, b)
+    assert resumed_history.lr == history.lr
+
+
+def test_scheduler_step_is_checked_before_training(iris):
+    model = nn.MLP([4, 8, 3], seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(iris.X_train, iris.y_train)
+    with pytest.raises(ValueError, match="scheduler_step must be one of 'epoch', 'batch', got 'step'"):
+        fit(model, optimizer, loader, 2, scheduler_step="step", progress=False)
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau .* cannot step per batch"):
+        fit(model, optimizer, loader, 2, scheduler=plateau, scheduler_step="batch", progress=False)
+
+
+# ---- History in a terminal and in a notebook ---------------------------------------------------
+
+def test_history_repr_is_one_line_with_the_last_epoch(iris):
+    assert repr(History()) == "History(0 epochs)"
+    model = nn.MLP([4, 8, 3], seed=0)
+    history = fit(model, optim.Adam(model.parameters(), lr=0.01), DataLoader(iris.X_train, iris.y_train, seed=0), 2,
+                  val_data=(iris.X_test, iris.y_test), progress=False)
+    assert repr(history) == (f"History(2 epochs; last: loss {history.train_loss[-1]:.4f}, "
+                             f"acc {history.train_accuracy[-1]:.4f}, val_loss {history.val_loss[-1]:.4f}, "
+                             f"val_acc {history.val_accuracy[-1]:.4f})")
+    one = History(epoch=[1], train_loss=[0.5], train_accuracy=[0.75], lr=[0.1], seconds=[0.2], stopped_early=True)
+    assert repr(one) == "History(1 epoch, stopped early; last: loss 0.5000, acc 0.7500)"
+
+
+def test_history_shows_as_a_small_table_in_a_notebook():
+    import re
+
+    n = 30
+    history = History(epoch=list(range(1, n + 1)), train_loss=[1 / e for e in range(1, n + 1)],
+                      train_accuracy=[0.5] * n, lr=[0.01] * n, seconds=[0.25] * n)
+    html = history._repr_html_()
+    assert "<caption>History: 30 epochs</caption>" in html
+    assert re.findall(r"<th>(\w+)</th>", html) == ["epoch", "train_loss", "train_accuracy", "lr", "seconds"]
+    shown_epochs = [int(row) for row in re.findall(r"<tr><td>(\d+)</td>", html)]
+    assert shown_epochs == [1, 2, 3, 26, 27, 28, 29, 30]  # the first and the latest, an ellipsis between
+    assert html.count("&hellip;") == 1
+    assert "<td>30</td><td>0.0333</td><td>0.5000</td><td>0.01</td><td>0.25</td>" in html
+    short = History(epoch=[1, 2], train_loss=[1.0, 0.5], train_accuracy=[0.5, 0.6], lr=[0.1] * 2, seconds=[1.0] * 2)
+    assert "&hellip;" not in short._repr_html_() and short._repr_html_().count("<tr><td>") == 2

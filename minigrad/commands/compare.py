@@ -1,7 +1,8 @@
 """``minigrad compare``: the same initial model trained with several optimizers, side by side.
 
 Every optimizer starts from the same weights and sees the same batches in the same order,
-so the differences in the table and the figure come from the update rules alone.
+so the differences in the table and the figure come from the update rules alone. While
+each trains, the progress names it ("Adam (lr=0.001)") on its bar, or on each line in a pipe.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from minigrad.commands.paths import prepare_outputs
 from minigrad.commands.train import (
     OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float, run_options,
 )
-from minigrad.train import DEFAULT_LR, OPTIMIZERS, DivergenceError, History, evaluate, fit, make_optimizer, single_threaded_blas
+from minigrad.train import (
+    DEFAULT_LR, OPTIMIZERS, DivergenceError, History, Progress, evaluate, fit, make_optimizer, single_threaded_blas,
+)
 
 
 def register(subparsers) -> None:
@@ -29,7 +32,8 @@ def register(subparsers) -> None:
     parser.add_argument("--plot", metavar="PATH", type=image_path,
                         help="save every optimizer's curves to this image file")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line at the end")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress (a bar on a terminal, a line per epoch elsewhere) or other notes")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +61,7 @@ def run(args) -> int:
     initial_state = experiment.model().state_dict()
     data = experiment.data
     if not args.quiet:
-        print(experiment.describe())
+        print(experiment.describe(), flush=True)  # in a pipe too, before the first epoch's line
     histories: dict[str, History] = {}
     rows = []
     for name, lr in zip(names, rates):
@@ -68,7 +72,8 @@ def run(args) -> int:
         try:
             with single_threaded_blas():
                 history = fit(model, optimizer, experiment.loader(), experiment.epochs,
-                              val_data=(data.X_test, data.y_test), progress=not args.quiet)
+                              val_data=(data.X_test, data.y_test),
+                              progress=False if args.quiet else Progress(f"{OPTIMIZER_NAMES[name]} (lr={lr:g})"))
             diverged = None
         except DivergenceError as error:
             history, diverged = None, str(error)

@@ -6,17 +6,20 @@
 
 ``table`` prints the slides' kind of step table (t, x_t, f'(x_t), the optimizer's state) so a
 hand computation can be checked line by line; ``compare`` draws every optimizer's trajectory
-on one function (a ``.gif`` is animated); ``functions`` lists the test functions.
+on one function (a ``.gif`` is animated; while it renders, a line says so and, on a terminal,
+how long it has taken); ``functions`` lists the test functions.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from minigrad.commands.paths import prepare_outputs
 from minigrad.lab.functions import FUNCTIONS, get_function
 from minigrad.lab.run import OPTIMIZERS, run
 from minigrad.lab.table import step_table
+from minigrad.train.progress import working
 
 
 def positive_int(text: str) -> int:
@@ -59,6 +62,8 @@ def register(subparsers) -> None:
                          help="one lr for all, or one per optimizer (default: the function's suggested lrs)")
     compare.add_argument("--out", required=True, metavar="FILE", help="a .png (or .svg, .pdf) figure or a .gif animation")
     compare.add_argument("--frames", type=positive_int, default=60, help="at most this many frames in a .gif (default: 60)")
+    compare.add_argument("--quiet", action="store_true",
+                         help="no progress while the figure renders (a .gif takes seconds)")
     compare.set_defaults(func=run_compare)
 
     listing = commands.add_parser("functions", help="list the test functions")
@@ -174,8 +179,12 @@ def run_compare(args) -> int:
                         for name, lr in zip(names, lrs)]
         from minigrad.lab.plots import save_comparison
 
-        options = {"max_frames": args.frames} if args.out.lower().endswith(".gif") else {}
-        save_comparison(trajectories, args.out, **options)
+        animated = args.out.lower().endswith(".gif")
+        options = {"max_frames": args.frames} if animated else {}
+        # The lab's plotting reports no progress of its own: show that it works, and how long.
+        with contextlib.nullcontext() if args.quiet else working(
+                f"rendering {args.out}" + (f" (at most {args.frames} frames)" if animated else "")):
+            save_comparison(trajectories, args.out, **options)
     except (ValueError, TypeError) as error:
         return _fail("compare", error)
     except OSError as error:

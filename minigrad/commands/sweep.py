@@ -3,7 +3,9 @@
     minigrad sweep --dataset digits --optimizers sgd momentum adagrad rmsprop adam \\
         --lrs 0.001 0.01 0.1 1 --seeds 0 1 --n-jobs 2 --out results.csv --plot lr.png
 
-Prints one line per (optimizer, lr) with the accuracy over the seeds; ``--out`` keeps one
+While it runs it shows the runs done out of the total and the best so far (a bar on a
+terminal, a line per finished run in a pipe or a log). Then it prints one line per
+(optimizer, lr) with the accuracy over the seeds; ``--out`` keeps one
 CSV row per run, saved as each run finishes (a sweep stopped half way keeps what it did),
 ``--plot`` draws accuracy against lr. Output folders are created, and output paths checked,
 before the first run. ``--backend dask --scheduler ADDRESS``
@@ -54,7 +56,8 @@ def register(subparsers) -> None:
     parser.add_argument("--plot", metavar="PATH", type=image_path,
                         help="save accuracy against learning rate to this image file")
     parser.add_argument("--json", action="store_true", help="print every run as one JSON line at the end")
-    parser.add_argument("--quiet", action="store_true", help="print only the table (and the JSON)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the table (and the JSON): no progress while the runs train")
     parser.set_defaults(func=run)
 
 
@@ -75,12 +78,13 @@ def run(args) -> int:
     if not args.quiet:
         where = args.scheduler or ("a local Dask cluster" if args.backend == "dask" else "this machine")
         print(f"{len(configs)} runs on {args.dataset} ({configs[0].epochs} epochs each), "
-              f"n_jobs={args.n_jobs}, backend {args.backend} on {where}")
+              f"n_jobs={args.n_jobs}, backend {args.backend} on {where}", flush=True)
     started = time.perf_counter()
     try:
         # Each row is saved as its run finishes: a failure later on loses none of them.
         rows = run_sweep(configs, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-                         timeout=args.timeout, on_row=results.add if results else None)
+                         timeout=args.timeout, on_row=results.add if results else None,
+                         progress=not args.quiet)
     except (DaskClusterError, OSError) as error:
         return _fail(_with_saved_rows(str(error), results), code=1)
     except (ValueError, ImportError) as error:

@@ -52,7 +52,8 @@ def register(subparsers) -> None:
                         help="continue the run saved in this checkpoint, with its dataset, model, batch "
                              "size, seed and optimizer")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch output")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress (a bar on a terminal, a line per epoch elsewhere) or other notes")
     parser.set_defaults(func=run)
 
 
@@ -186,7 +187,8 @@ def run(args) -> int:
         _resume_notes(args, resumed, experiment.epochs)
     if loud:
         where = f", resumed from {args.resume} at epoch {resumed.epochs}" if resumed else f" lr={lr:g}"
-        print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]}{where}")
+        # Flushed: in a pipe too, what is being trained shows before the first epoch ends.
+        print(f"{experiment.describe()}; {OPTIMIZER_NAMES[args.optimizer]}{where}", flush=True)
     data = experiment.data
     metadata = {name: getattr(args, name) for name in RUN_DEFAULTS} | {"epochs": experiment.epochs}
     started = time.perf_counter()
