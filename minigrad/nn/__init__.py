@@ -8,7 +8,29 @@
 dtype('float32')
 """
 from minigrad.nn import functional, init
-from minigrad.nn.layers import MLP, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from minigrad.nn.layers import (
+    CELU,
+    ELU,
+    GELU,
+    MLP,
+    SELU,
+    Dropout,
+    Flatten,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.module import (
     IncompatibleKeys,
@@ -23,7 +45,9 @@ from minigrad.nn.module import (
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
-    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP",
+    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP", "Identity", "Flatten",
+    "GELU", "SiLU", "ELU", "CELU", "SELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "LogSigmoid",
+    "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",
 ]

@@ -24,11 +24,13 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import ops
+from minigrad.nn.activations import celu, elu, gelu, hardtanh, logsigmoid, mish, relu6, selu, silu, softplus
 from minigrad.ops import Primitive
 from minigrad.tensor import Tensor
 
 __all__ = [
     "linear", "mlp", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
+    "gelu", "silu", "elu", "celu", "selu", "softplus", "mish", "hardtanh", "relu6", "logsigmoid",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
 
@@ -192,9 +194,18 @@ def mlp(x, layers, activation: str = "relu") -> Tensor:
 
 
 # ---- activations -------------------------------------------------------------------------
-relu = ops.relu
-tanh = ops.tanh
-sigmoid = ops.sigmoid
+def relu(input, inplace: bool = False) -> Tensor:
+    """max(x, 0). ``inplace`` is accepted for PyTorch's signature; the result is a new tensor
+    either way (minigrad's activations never overwrite their input)."""
+    return ops.relu(input)
+
+
+def tanh(input) -> Tensor:
+    return ops.tanh(input)
+
+
+def sigmoid(input) -> Tensor:
+    return ops.sigmoid(input)
 
 
 leaky_relu_op = Primitive(
@@ -204,7 +215,7 @@ leaky_relu_op = Primitive(
 )
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere (gradient ``negative_slope`` at 0, as PyTorch)."""
     return leaky_relu_op(x, negative_slope=negative_slope)
 
@@ -261,14 +272,48 @@ _softmax = Primitive(
 )
 
 
-def softmax(x, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, computed after subtracting the maximum (no overflow)."""
-    return _softmax(x, axis=axis)
+def dim_index(dim, ndim: int, what: str) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional input, or PyTorch's IndexError
+    (a 0-d input takes dim 0 or -1, as in PyTorch)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{what}: dim must be an int, got {dim!r}")
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(f"{what}: Dimension out of range (expected to be in range of [{-span}, {span - 1}], "
+                         f"but got {dim})")
+    return int(dim) % span
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``, stable for any magnitude of x."""
-    return _log_softmax(x, axis=axis)
+def _softmax_dim(dim, axis, ndim: int, what: str) -> int:
+    """PyTorch's ``dim=`` or NumPy's ``axis=`` (an alias); -1 when neither is given.
+
+    PyTorch's deprecated implicit choice for ``dim=None`` (0 for 0-, 1- and 3-D inputs, else
+    1) agrees with -1 up to 2-D; minigrad takes the last dim for every rank, where the
+    classes or features sit."""
+    if axis is not None:
+        if dim is not None and dim != axis:
+            raise TypeError(f"{what}: got dim={dim} and axis={axis}; axis is an alias of dim, pass one")
+        dim = axis
+    return dim_index(-1 if dim is None else dim, ndim, what)
+
+
+def _along(primitive, x, dim: int, dtype):
+    if dtype is not None:
+        x = ops.astype(x, dtype=np.dtype(dtype))
+    if _array(x).ndim == 0:  # a 0-d input is a one-element distribution
+        return ops.reshape(primitive(ops.reshape(x, shape=(1,)), axis=0), shape=())
+    return primitive(x, axis=dim)
+
+
+def softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is an alias), computed after subtracting
+    the maximum (no overflow). ``dtype`` casts the input first, as in PyTorch."""
+    return _along(_softmax, input, _softmax_dim(dim, axis, _array(input).ndim, "softmax"), dtype)
+
+
+def log_softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (``axis`` is an alias), stable for any magnitude of x."""
+    return _along(_log_softmax, input, _softmax_dim(dim, axis, _array(input).ndim, "log_softmax"), dtype)
 
 
 # ---- reductions shared by the losses -------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
+from minigrad.nn import activations
 from minigrad.nn import functional as F
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -206,6 +207,30 @@ def test_bce_with_logits_gradcheck(reduction):
 def test_mse_loss_gradcheck(reduction):
     a, b = tensor((4, 3), seed=1), tensor((4, 3), seed=2)
     assert mg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction), [a, b])
+
+
+# Every activation primitive, gradchecked and gradgradchecked over several shapes (a 0-d
+# one, a batch, a 3-D one); the values are random, so no point sits on a kink.
+ACTIVATION_CASES = {
+    "gelu": [F.gelu, lambda x: F.gelu(x, approximate="tanh")],
+    "normal_cdf": [activations.normal_cdf],
+    "silu": [F.silu],
+    "elu": [F.elu, lambda x: F.elu(x, alpha=0.3), lambda x: F.celu(x, alpha=0.7), F.selu],
+    "softplus": [F.softplus, lambda x: F.softplus(x, beta=2.0, threshold=1.0)],
+    "mish": [F.mish],
+    "hardtanh": [F.hardtanh, lambda x: F.hardtanh(x, -0.5, 1.5), lambda x: F.relu6(x * 4)],
+    "logsigmoid": [F.logsigmoid],
+}
+
+
+@checks(*ACTIVATION_CASES)
+@pytest.mark.parametrize("name", sorted(ACTIVATION_CASES))
+@pytest.mark.parametrize("shape", [(), (4, 5), (2, 3, 4)])
+def test_activation_gradcheck_and_gradgradcheck(name, shape):
+    for fn in ACTIVATION_CASES[name]:
+        x = tensor(shape, seed=len(shape), scale=3.0)
+        assert mg.gradcheck(fn, [x])
+        assert mg.gradgradcheck(fn, [x])
 
 
 def test_every_nn_primitive_is_gradchecked():
