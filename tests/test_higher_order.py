@@ -69,6 +69,7 @@ SECOND_ORDER = {
     "mish": (lambda a: F.mish(a), [(3, 4)]),
     "hardtanh": (lambda a: F.hardtanh(a, -0.5, 1.0) * a, [(3, 4)]),
     "logsigmoid": (lambda a: F.logsigmoid(a), [(3, 4)]),
+    "standardize": (lambda a, w: F.layer_norm(a, 4, w) + F.batch_norm(a, None, None, training=True), [(3, 4), (4,)]),
 }
 
 

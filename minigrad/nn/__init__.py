@@ -31,6 +31,7 @@ from minigrad.nn.layers import (
     Softplus,
     Tanh,
 )
+from minigrad.nn.normalization import BatchNorm1d, LayerNorm
 from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.module import (
     IncompatibleKeys,
@@ -47,7 +48,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
     "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP", "Identity", "Flatten",
     "GELU", "SiLU", "ELU", "CELU", "SELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "LogSigmoid",
-    "Softmax", "LogSoftmax",
+    "Softmax", "LogSoftmax", "LayerNorm", "BatchNorm1d",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",
 ]

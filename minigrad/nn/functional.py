@@ -25,12 +25,14 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.nn.activations import celu, elu, gelu, hardtanh, logsigmoid, mish, relu6, selu, silu, softplus
+from minigrad.nn.normalization import batch_norm, layer_norm
 from minigrad.ops import Primitive
 from minigrad.tensor import Tensor
 
 __all__ = [
     "linear", "mlp", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
     "gelu", "silu", "elu", "celu", "selu", "softplus", "mish", "hardtanh", "relu6", "logsigmoid",
+    "layer_norm", "batch_norm",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
 

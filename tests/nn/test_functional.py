@@ -5,7 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
-from minigrad.nn import activations
+from minigrad.nn import activations, normalization
 from minigrad.nn import functional as F
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -231,6 +231,14 @@ def test_activation_gradcheck_and_gradgradcheck(name, shape):
         x = tensor(shape, seed=len(shape), scale=3.0)
         assert mg.gradcheck(fn, [x])
         assert mg.gradgradcheck(fn, [x])
+
+
+@checks("standardize")
+@pytest.mark.parametrize("shape, axes", [((5, 3), (0,)), ((4, 3, 2), (0, 2)), ((2, 3, 4), (1, 2)), ((3, 4), (1,))])
+def test_standardize_gradcheck_and_gradgradcheck(shape, axes):
+    x = tensor(shape, seed=3)
+    assert mg.gradcheck(lambda x: normalization.standardize(x, axes=axes, eps=1e-5), [x])
+    assert mg.gradgradcheck(lambda x: normalization.standardize(x, axes=axes, eps=1e-3), [x])
 
 
 def test_every_nn_primitive_is_gradchecked():
