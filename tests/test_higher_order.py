@@ -70,6 +70,8 @@ SECOND_ORDER = {
     "hardtanh": (lambda a: F.hardtanh(a, -0.5, 1.0) * a, [(3, 4)]),
     "logsigmoid": (lambda a: F.logsigmoid(a), [(3, 4)]),
     "standardize": (lambda a, w: F.layer_norm(a, 4, w) + F.batch_norm(a, None, None, training=True), [(3, 4), (4,)]),
+    "binary_cross_entropy": (lambda a, t: F.binary_cross_entropy(a.sigmoid(), t.sigmoid(), weight=np.arange(1.0, 5.0)),
+                             [(3, 4), (3, 4)]),
 }
 
 

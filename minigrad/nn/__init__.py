@@ -32,7 +32,17 @@ from minigrad.nn.layers import (
     Tanh,
 )
 from minigrad.nn.normalization import BatchNorm1d, LayerNorm
-from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minigrad.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from minigrad.nn.module import (
     IncompatibleKeys,
     Module,
@@ -49,6 +59,7 @@ __all__ = [
     "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP", "Identity", "Flatten",
     "GELU", "SiLU", "ELU", "CELU", "SELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "LogSigmoid",
     "Softmax", "LogSoftmax", "LayerNorm", "BatchNorm1d",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss", "L1Loss", "SmoothL1Loss",
+    "HuberLoss", "KLDivLoss",
     "functional", "init", "save", "load",
 ]
