@@ -7,7 +7,7 @@
 >>> loss.dtype
 dtype('float32')
 """
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.layers import (
     CELU,
     ELU,
@@ -61,5 +61,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "LayerNorm", "BatchNorm1d",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss", "L1Loss", "SmoothL1Loss",
     "HuberLoss", "KLDivLoss",
-    "functional", "init", "save", "load",
+    "functional", "init", "utils", "save", "load",
 ]
