@@ -50,9 +50,8 @@ from minigrad.nn.module import (
     Parameter,
     Sequential,
     StateDictError,
-    load,
-    save,
 )
+from minigrad.nn.serialization import load, save
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",

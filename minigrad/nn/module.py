@@ -19,7 +19,6 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from minigrad import io
 from minigrad.autograd import is_grad_enabled
 from minigrad.ops import Primitive
 from minigrad.tensor import RemovableHandle, Tensor
@@ -437,12 +436,19 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | Path) -> None:
-        """Write ``state_dict()`` to one ``.npz`` file, atomically (see ``minigrad.io``)."""
-        io.save_npz(path, self.state_dict())
+        """Write ``state_dict()`` to one file, atomically (``nn.save``: an ``.npz`` archive, no pickle)."""
+        from minigrad.nn.serialization import save
+
+        save(self.state_dict(), path)
 
     def load(self, path: str | Path, strict: bool = True) -> Module:
-        """Load parameters saved by ``save``; checks as ``load_state_dict``. Returns self."""
-        self.load_state_dict(io.load_npz(path), strict=strict)
+        """Load a state dict saved by ``save`` (or ``nn.save``); checks as ``load_state_dict``. Returns self."""
+        from minigrad.nn.serialization import load
+
+        state = load(path)
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"{str(path)!r} holds a {type(state).__name__}, not a state dict")
+        self.load_state_dict(state, strict=strict)
         return self
 
     # ---- printing ---------------------------------------------------------------------------
@@ -532,13 +538,3 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
-
-
-def save(module: Module, path: str | Path) -> None:
-    """Save a module's parameters to one ``.npz`` file, atomically: ``nn.save(model, "model.npz")``."""
-    module.save(path)
-
-
-def load(module: Module, path: str | Path, strict: bool = True) -> Module:
-    """Load parameters saved by ``nn.save`` into ``module`` (checked first; see ``load_state_dict``)."""
-    return module.load(path, strict=strict)
