@@ -45,6 +45,14 @@ def _normal_pdf(xp, a):
 normal_cdf = Primitive("normal_cdf", _ndtr, lambda xp, g, out, a: g * _normal_pdf(xp, a))
 
 
+def _floating(input, what: str) -> None:
+    """The smooth activations are defined on real numbers: an integer tensor is a mistake
+    (PyTorch refuses it too), not something to round the result back into."""
+    dtype = input.data.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{what} needs a floating-point input, got dtype {dtype}")
+
+
 def _cdf(a):
     """Phi(a) on either path: a recorded primitive for a Tensor, SciPy for an array."""
     return normal_cdf(a) if isinstance(a, Tensor) else _ndtr(a)
@@ -78,6 +86,7 @@ def gelu(input, approximate: str = "none") -> Tensor:
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). As ``torch.nn.functional.gelu``."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _floating(input, "gelu")
     return _gelu(input, approximate=approximate)
 
 
@@ -93,6 +102,7 @@ _silu = Primitive("silu", lambda a: a * stable_sigmoid(a), _silu_grad)
 def silu(input, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish). ``inplace`` is accepted for PyTorch's signature;
     the result is a new tensor either way (see ``nn.ReLU``)."""
+    _floating(input, "silu")
     return _silu(input)
 
 
@@ -113,6 +123,7 @@ _elu = Primitive("elu", _elu_forward, _elu_grad)
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, alpha (exp(x) - 1) elsewhere; gradient alpha at 0, as PyTorch."""
+    _floating(input, "elu")
     return _elu(input, alpha=float(alpha), scale=1.0, input_scale=1.0)
 
 
@@ -120,11 +131,13 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)): ELU made continuously differentiable."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
+    _floating(input, "celu")
     return _elu(input, alpha=float(alpha), scale=1.0, input_scale=1.0 / float(alpha))
 
 
 def selu(input, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with SELU's fixed constants (self-normalizing networks)."""
+    _floating(input, "selu")
     return _elu(input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1.0)
 
 
@@ -145,6 +158,7 @@ _softplus = Primitive("softplus", _softplus_forward, _softplus_grad)
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    _floating(input, "softplus")
     return _softplus(input, beta=float(beta), threshold=float(threshold))
 
 
@@ -165,6 +179,7 @@ _mish = Primitive("mish", lambda a: a * np.tanh(np.logaddexp(0, a)), _mish_grad)
 
 def mish(input, inplace: bool = False) -> Tensor:
     """x tanh(softplus(x))."""
+    _floating(input, "mish")
     return _mish(input)
 
 
@@ -178,13 +193,15 @@ _logsigmoid = Primitive("logsigmoid", _logsigmoid_forward, lambda xp, g, out, a:
 
 def logsigmoid(input) -> Tensor:
     """log(sigmoid(x)), computed without overflow or log(0) for any x."""
+    _floating(input, "logsigmoid")
     return _logsigmoid(input)
 
 
 # ---- Hardtanh and ReLU6 -----------------------------------------------------------------------
 _hardtanh = Primitive(
     "hardtanh",
-    lambda a, min_val, max_val: np.clip(a, min_val, max_val),
+    # (an integer input stays integer, as in PyTorch)
+    lambda a, min_val, max_val: np.clip(a, min_val, max_val).astype(a.dtype, copy=False),
     # PyTorch's: the gradient passes strictly inside the bounds (0 at min_val and max_val).
     lambda xp, g, out, a, min_val, max_val: g * ((a > min_val) & (a < max_val)),
 )

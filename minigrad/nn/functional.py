@@ -1,4 +1,5 @@
-"""Functions of the nn package: activations, softmax, the fused linear map, and the losses.
+"""Functions of the nn package, as ``torch.nn.functional`` names them: activations, softmax,
+the fused linear map and MLP, normalization, and the losses.
 
 The ones that matter for speed or stability are primitives of their own, defined here with
 ``minigrad.ops.Primitive`` (forward and gradient rules side by side, as in ``ops.py``):
@@ -7,17 +8,24 @@ The ones that matter for speed or stability are primitives of their own, defined
 - ``mlp``: a whole stack of linear layers with an activation between them in one node, its
   backward the layer-by-layer recursion of the backprop page; ``nn.MLP`` runs through it.
 - ``cross_entropy``: log-sum-exp forward, gradient ``(softmax - target) / n`` from the
-  softmax the forward saved; no chain of small ops, no overflow for huge logits.
-- ``log_softmax``, ``softmax``, ``leaky_relu``, ``nll_loss``,
-  ``binary_cross_entropy_with_logits``.
+  softmax the forward saved; no chain of small ops, no overflow for huge logits. It takes
+  (N, C) scores with class indices or probabilities; with a class ``weight``, ignored
+  labels or (N, C, d1, ...) scores the loss is composed of ``log_softmax`` and ``nll_loss``.
+- ``log_softmax``, ``softmax``, ``leaky_relu``, ``nll_loss`` (with per-sample weights),
+  ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``.
+- The activations of ``nn.activations`` (``gelu``, ``silu``, ``elu``, ``softplus``, ...) and
+  the ``standardize`` of ``nn.normalization`` (behind ``layer_norm`` and ``batch_norm``).
 
 The fused ``mlp`` and ``cross_entropy`` keep raw arrays for their fast backward; each also
 has a composite form (the same function op by op), which the engine differentiates when a
-gradient of the gradient is wanted. ``linear_op`` and ``mlp_op`` are the primitives behind
-``linear`` and ``mlp`` without their argument checks, for layers that checked already.
+gradient of the gradient is wanted. Every other rule is written in the array namespace, so
+every function here is twice differentiable. ``linear_op`` and ``mlp_op`` are the primitives
+behind ``linear`` and ``mlp`` without their argument checks, for layers that checked already.
 
-Every loss takes ``reduction="mean" | "sum" | "none"``, as in ``torch.nn.functional``, and
-returns a tensor of the input's dtype (the loss of a float32 model is float32).
+Every loss takes ``reduction="mean" | "sum" | "none"`` (``kl_div`` also ``"batchmean"``) and
+PyTorch's deprecated ``size_average``/``reduce``, as in ``torch.nn.functional``, and returns
+a tensor of the input's dtype (the loss of a float32 model is float32). Class weights and
+element weights are constants of the loss (no gradient), as in PyTorch.
 """
 from __future__ import annotations
 
@@ -304,6 +312,8 @@ def _softmax_dim(dim, axis, ndim: int, what: str) -> int:
 def _along(primitive, x, dim: int, dtype):
     if dtype is not None:
         x = ops.astype(x, dtype=np.dtype(dtype))
+    elif _array(x).dtype.kind != "f":
+        raise TypeError(f"{primitive.name} needs a floating-point input (or dtype=), got dtype {_array(x).dtype}")
     if _array(x).ndim == 0:  # a 0-d input is a one-element distribution
         return ops.reshape(primitive(ops.reshape(x, shape=(1,)), axis=0), shape=())
     return primitive(x, axis=dim)

@@ -33,6 +33,11 @@ def _array(x) -> np.ndarray:
 
 
 # ---- the primitive ---------------------------------------------------------------------------
+def _floating(x, what: str) -> None:
+    if _array(x).dtype.kind != "f":
+        raise TypeError(f"{what} needs a floating-point input, got dtype {_array(x).dtype}")
+
+
 def _count(shape: tuple, axes: tuple) -> int:
     return math.prod(shape[axis] for axis in axes)
 
@@ -101,6 +106,7 @@ def layer_norm(input, normalized_shape: int | Sequence[int], weight=None, bias=N
     """Standardize each sample over its last ``len(normalized_shape)`` dims, then
     ``* weight + bias`` (both of ``normalized_shape``, optional). As ``F.layer_norm``."""
     shape = _normalized_shape(normalized_shape)
+    _floating(input, "layer_norm")
     x_shape = _array(input).shape
     if not shape or x_shape[len(x_shape) - len(shape):] != shape or len(x_shape) < len(shape):
         raise ValueError(f"layer_norm: normalized_shape={shape} needs an input of shape (*, "
@@ -143,6 +149,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     place with the batch mean and the unbiased variance. Evaluation: the running statistics
     are used instead, ``(x - running_mean) / sqrt(running_var + eps) * weight + bias``.
     """
+    _floating(input, "batch_norm")
     x_shape = _array(input).shape
     axes, channel_shape = _channel_layout(x_shape, "batch_norm")
     channels = x_shape[1]

@@ -231,3 +231,23 @@ def test_mlp_takes_the_new_activations_and_matches_torch(activation):
     twin.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
     x = np.random.default_rng(1).normal(size=(4, 3))
     np.testing.assert_allclose(model(mg.Tensor(x)).data, twin(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "elu", "celu", "selu", "softplus", "mish", "logsigmoid"])
+def test_smooth_activations_refuse_integer_tensors_as_torch(name):
+    with pytest.raises(TypeError, match=f"{name} needs a floating-point input, got dtype int64"):
+        FUNCTIONS[name][0](mg.Tensor([1, 2]))
+
+
+def test_integer_inputs_elsewhere():
+    torch = pytest.importorskip("torch")
+    x = np.array([-3, 0, 2, 9])
+    for ours, theirs in [(F.hardtanh, torch.nn.functional.hardtanh), (F.relu6, torch.nn.functional.relu6)]:
+        out = ours(mg.Tensor(x))
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out.data, theirs(torch.tensor(x)).numpy())
+    with pytest.raises(TypeError, match="softmax needs a floating-point input \\(or dtype=\\), got dtype int64"):
+        F.softmax(mg.Tensor(x), dim=0)
+    assert F.softmax(mg.Tensor(x), dim=0, dtype=np.float64).dtype == np.float64
+    with pytest.raises(TypeError, match="layer_norm needs a floating-point input"):
+        F.layer_norm(mg.Tensor(x), 4)
