@@ -6,6 +6,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn, ops
 from minigrad.autograd import Function, grad
+from minigrad.nn import activations
 from minigrad.nn import functional as F
 
 
@@ -59,6 +60,18 @@ SECOND_ORDER = {
     "nll_loss": (lambda a: F.nll_loss(F.log_softmax(a, axis=1), LABELS) * a.sum(), [(4, 3)]),
     "binary_cross_entropy_with_logits": (
         lambda a, t: F.binary_cross_entropy_with_logits(a, t.sigmoid()), [(3, 4), (3, 4)]),
+    # ---- nn: activations, normalization and losses (tests/nn has their first-order checks) ----
+    "normal_cdf": (lambda a: activations.normal_cdf(a) * a, [(3, 4)]),
+    "gelu": (lambda a: F.gelu(a) + F.gelu(a * 0.5, approximate="tanh"), [(3, 4)]),
+    "silu": (lambda a: F.silu(a), [(3, 4)]),
+    "elu": (lambda a: F.elu(a, 0.5) + F.celu(a, 0.7) + F.selu(a), [(3, 4)]),
+    "softplus": (lambda a: F.softplus(a) + F.softplus(a, beta=3.0, threshold=2.0), [(3, 4)]),
+    "mish": (lambda a: F.mish(a), [(3, 4)]),
+    "hardtanh": (lambda a: F.hardtanh(a, -0.5, 1.0) * a, [(3, 4)]),
+    "logsigmoid": (lambda a: F.logsigmoid(a), [(3, 4)]),
+    "standardize": (lambda a, w: F.layer_norm(a, 4, w) + F.batch_norm(a, None, None, training=True), [(3, 4), (4,)]),
+    "binary_cross_entropy": (lambda a, t: F.binary_cross_entropy(a.sigmoid(), t.sigmoid(), weight=np.arange(1.0, 5.0)),
+                             [(3, 4), (3, 4)]),
 }
 
 

@@ -7,9 +7,42 @@
 >>> loss.dtype
 dtype('float32')
 """
-from minigrad.nn import functional, init
-from minigrad.nn.layers import MLP, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minigrad.nn import functional, init, utils
+from minigrad.nn.layers import (
+    CELU,
+    ELU,
+    GELU,
+    MLP,
+    SELU,
+    Dropout,
+    Flatten,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from minigrad.nn.normalization import BatchNorm1d, LayerNorm
+from minigrad.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from minigrad.nn.module import (
     IncompatibleKeys,
     Module,
@@ -17,13 +50,15 @@ from minigrad.nn.module import (
     Parameter,
     Sequential,
     StateDictError,
-    load,
-    save,
 )
+from minigrad.nn.serialization import load, save
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
-    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
-    "functional", "init", "save", "load",
+    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "MLP", "Identity", "Flatten",
+    "GELU", "SiLU", "ELU", "CELU", "SELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "LogSigmoid",
+    "Softmax", "LogSoftmax", "LayerNorm", "BatchNorm1d",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss", "L1Loss", "SmoothL1Loss",
+    "HuberLoss", "KLDivLoss",
+    "functional", "init", "utils", "save", "load",
 ]

@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Dropout, and MLP.
+"""Layers: Linear, the activations, Identity, Flatten, Dropout, and MLP.
 
 Randomness (initial weights, dropout masks) comes from an explicit ``numpy.random.Generator``:
 pass ``rng=`` to share one, or ``seed=`` to make one; the same seed gives the same model.
@@ -79,24 +79,37 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0).
+
+    ``inplace`` (on every activation that PyTorch gives it) is accepted so that PyTorch code
+    runs unchanged, and shown in the repr; the output is a new tensor either way: minigrad's
+    activations never overwrite their input, which gives the same result as long as the
+    input is not read again expecting the activated values."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x) -> Tensor:
         return ops.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x where positive, negative_slope * x elsewhere."""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = float(negative_slope)
+        self.inplace = bool(inplace)
 
     def forward(self, x) -> Tensor:
         return F.leaky_relu_op(x, negative_slope=self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanh(Module):
@@ -111,6 +124,191 @@ class Sigmoid(Module):
 
     def forward(self, x) -> Tensor:
         return ops.sigmoid(x)
+
+
+class GELU(Module):
+    """x Phi(x) (``approximate="none"``) or its tanh approximation (``"tanh"``); see ``F.gelu``."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class _InplaceActivation(Module):
+    """An activation without options but PyTorch's ``inplace`` flag (see ``ReLU``)."""
+
+    function = None  # set by each subclass: the F function it applies
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x) -> Tensor:
+        return type(self).function(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_InplaceActivation):
+    """x * sigmoid(x)."""
+
+    function = staticmethod(F.silu)
+
+
+class Mish(_InplaceActivation):
+    """x * tanh(softplus(x))."""
+
+    function = staticmethod(F.mish)
+
+
+class SELU(_InplaceActivation):
+    """scale * elu(x, alpha) with the self-normalizing constants."""
+
+    function = staticmethod(F.selu)
+
+
+class ReLU6(_InplaceActivation):
+    """min(max(x, 0), 6)."""
+
+    function = staticmethod(F.relu6)
+
+
+class ELU(Module):
+    """x where x > 0, alpha (exp(x) - 1) elsewhere."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = float(alpha)
+        self.inplace = bool(inplace)
+
+    def forward(self, x) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        if alpha == 0:
+            raise ValueError("CELU: alpha must not be 0 (it divides x)")
+        super().__init__(alpha, inplace)
+
+    def forward(self, x) -> Tensor:
+        return F.celu(x, self.alpha)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta = float(beta)
+        self.threshold = float(threshold)
+
+    def forward(self, x) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val must be greater than min_val, got min_val={min_val}, max_val={max_val}")
+        self.min_val = float(min_val)
+        self.max_val = float(max_val)
+        self.inplace = bool(inplace)
+
+    def forward(self, x) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x))."""
+
+    def forward(self, x) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Softmax(Module):
+    """``F.softmax(x, dim)``: each slice along ``dim`` becomes a distribution."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x) -> Tensor:
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """``F.log_softmax(x, dim)``."""
+
+    def forward(self, x) -> Tensor:
+        return F.log_softmax(x, self.dim)
+
+
+class Identity(Module):
+    """Returns its input; takes (and ignores) any arguments, as PyTorch's, so that it can stand
+    in for a layer that is switched off."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merge the dims ``start_dim`` .. ``end_dim`` into one (a reshape, no copy):
+    (N, C, L) -> (N, C * L) with the defaults, which keep the batch dim."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x) -> Tensor:
+        return flatten_dims(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+def flatten_dims(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """``x`` with dims ``start_dim`` .. ``end_dim`` merged, as ``torch.flatten``; a 0-d input
+    becomes 1-D. Out-of-range dims raise IndexError, as in PyTorch."""
+    shape = tuple(np.shape(x.data if isinstance(x, Tensor) else x))
+    start = F.dim_index(start_dim, len(shape), "flatten")
+    end = F.dim_index(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+    if not shape:
+        return ops.reshape(x, shape=(1,))
+    merged = math.prod(shape[start:end + 1])
+    return ops.reshape(x, shape=shape[:start] + (merged,) + shape[end + 1:])
 
 
 class Dropout(Module):
@@ -138,6 +336,15 @@ ACTIVATIONS: dict[str, Callable[[], Module]] = {
     "leaky_relu": LeakyReLU,
     "tanh": Tanh,
     "sigmoid": Sigmoid,
+    "gelu": GELU,
+    "silu": SiLU,
+    "elu": ELU,
+    "celu": CELU,
+    "selu": SELU,
+    "softplus": Softplus,
+    "mish": Mish,
+    "relu6": ReLU6,
+    "hardtanh": Hardtanh,
 }
 
 

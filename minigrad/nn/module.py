@@ -1,10 +1,11 @@
 """Module, Parameter and the containers: how a model holds its weights and its parts.
 
 A ``Module`` registers what is assigned to its attributes: a ``Parameter`` becomes one of
-its parameters, a ``Module`` one of its submodules, in the order of assignment. Both also
-stay plain instance attributes, so ``self.weight`` in a forward pass costs one dict lookup.
-From the registry come ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and the
-printed structure.
+its parameters, a ``Module`` one of its submodules, in the order of assignment; a Tensor
+given to ``register_buffer`` becomes a buffer (state without a gradient, such as
+BatchNorm's running mean). All stay plain instance attributes, so ``self.weight`` in a
+forward pass costs one dict lookup. From the registry come ``parameters()``,
+``buffers()``, ``state_dict()``, ``train()``/``eval()`` and the printed structure.
 
     >>> from minigrad import nn
     >>> model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
@@ -18,7 +19,6 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from minigrad import io
 from minigrad.autograd import is_grad_enabled
 from minigrad.ops import Primitive
 from minigrad.tensor import RemovableHandle, Tensor
@@ -148,6 +148,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_hooks", None)  # a _ModuleHooks once a hook is registered
@@ -161,12 +163,22 @@ class Module:
                 f"call super().__init__() first in {type(self).__name__}.__init__"
             )
         modules = self.__dict__["_modules"]
+        buffers = self.__dict__["_buffers"]
         if isinstance(value, Parameter):
             modules.pop(name, None)
+            buffers.pop(name, None)
             registry[name] = value
         elif isinstance(value, Module):
             registry.pop(name, None)
+            buffers.pop(name, None)
             modules[name] = value
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to buffer {name!r} of {type(self).__name__}: "
+                    f"a buffer holds a Tensor (e.g. mg.tensor(array)) or None"
+                )
+            buffers[name] = value
         elif name in registry:
             if value is not None:
                 raise TypeError(
@@ -183,6 +195,8 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -191,6 +205,30 @@ class Module:
             raise TypeError(f"register_parameter({name!r}) needs a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as a buffer: state that is not a parameter (no gradient, not in
+        ``parameters()``, untouched by optimizers), such as BatchNorm's running mean. As in
+        PyTorch, a persistent buffer is in ``state_dict()`` under its dotted name; ``None``
+        reserves the name without a value (and without a state-dict entry). Assigning to
+        ``self.<name>`` later replaces the buffer's Tensor."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if name in self.__dict__ and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists in {type(self).__name__}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot register a {type(tensor).__name__} as buffer {name!r}: "
+                f"a buffer holds a Tensor (e.g. mg.tensor(array)) or None"
+            )
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"buffer {name!r} cannot be a Parameter: register it with register_parameter")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Same as ``setattr(self, name, module)``, for names computed at run time (e.g. "0")."""
@@ -247,6 +285,31 @@ class Module:
                 seen.add(id(param))
                 yield name, param
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs: own buffers, then each submodule's; each once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is not None and id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _state_tensors(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+        """Every (dotted name, tensor) of the state dict, in PyTorch's order: each module's
+        parameters, then its persistent buffers, then its submodules'."""
+        found = [(prefix + name, param) for name, param in self._parameters.items() if param is not None]
+        found += [(prefix + name, buffer) for name, buffer in self._buffers.items()
+                  if buffer is not None and name not in self._non_persistent_buffers]
+        for name, module in self._modules.items():
+            if module is not None:
+                found += module._state_tensors(f"{prefix}{name}.")
+        return found
+
     def parameters(self) -> Iterator[Parameter]:
         """The parameters in definition order, each once (what an optimizer takes)."""
         return iter(list({id(p): p for _, p in self._all_named_parameters()}.values()))
@@ -276,14 +339,18 @@ class Module:
         return self.train(False)
 
     def to(self, dtype) -> Module:
-        """Convert every parameter to ``dtype`` (e.g. ``np.float64`` for gradcheck) and drop
-        its gradient. This replaces the parameter arrays: do it before making an optimizer."""
+        """Convert every parameter and floating-point buffer to ``dtype`` (e.g. ``np.float64``
+        for gradcheck) and drop the gradients. This replaces the parameter arrays: do it before
+        making an optimizer."""
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"parameters must stay floating point, cannot convert to {dtype}")
         for param in self.parameters():
             param.data = param.data.astype(dtype)
             param.grad = None
+        for buffer in self.buffers():
+            if buffer.data.dtype.kind == "f":  # integer buffers (a batch counter) stay integers
+                buffer.data = buffer.data.astype(dtype)
         return self
 
     # ---- running ------------------------------------------------------------------------------
@@ -317,16 +384,19 @@ class Module:
         return self._hooks
 
     # ---- state dicts ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter as a plain NumPy array, keyed by dotted name
-        (``"0.weight"``), in definition order. Later training does not change it."""
-        return {name: param.data.copy() for name, param in self._all_named_parameters()}
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Any]:
+        """A copy of every parameter and persistent buffer as a plain NumPy array, keyed by
+        dotted name (``"0.weight"``, ``"1.running_mean"``), in PyTorch's order. Later training
+        does not change it. With ``keep_vars=True`` the values are the Tensors themselves."""
+        if keep_vars:
+            return dict(self._state_tensors(prefix))
+        return {name: tensor.data.copy() for name, tensor in self._state_tensors(prefix)}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy ``state``'s arrays into the parameters, in place.
+        """Copy ``state``'s arrays into the parameters and persistent buffers, in place.
 
         Everything is checked first: with ``strict`` the keys must match exactly, and every
-        shared key must have the parameter's shape and dtype. Any mismatch raises
+        shared key must have the parameter's (or buffer's) shape and dtype. Any mismatch raises
         ``StateDictError`` listing every problem, and the module is left unchanged. The
         values are copied into the existing arrays (``param.data[...] = value``), so an
         optimizer holding those arrays (or views of them) keeps working.
@@ -334,7 +404,7 @@ class Module:
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state).__name__}")
-        own = dict(self._all_named_parameters())
+        own = dict(self._state_tensors())
         missing = [key for key in own if key not in state]
         unexpected = [key for key in state if key not in own]
         problems = []
@@ -370,12 +440,19 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | Path) -> None:
-        """Write ``state_dict()`` to one ``.npz`` file, atomically (see ``minigrad.io``)."""
-        io.save_npz(path, self.state_dict())
+        """Write ``state_dict()`` to one file, atomically (``nn.save``: an ``.npz`` archive, no pickle)."""
+        from minigrad.nn.serialization import save
+
+        save(self.state_dict(), path)
 
     def load(self, path: str | Path, strict: bool = True) -> Module:
-        """Load parameters saved by ``save``; checks as ``load_state_dict``. Returns self."""
-        self.load_state_dict(io.load_npz(path), strict=strict)
+        """Load a state dict saved by ``save`` (or ``nn.save``); checks as ``load_state_dict``. Returns self."""
+        from minigrad.nn.serialization import load
+
+        state = load(path)
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"{str(path)!r} holds a {type(state).__name__}, not a state dict")
+        self.load_state_dict(state, strict=strict)
         return self
 
     # ---- printing ---------------------------------------------------------------------------
@@ -465,13 +542,3 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
-
-
-def save(module: Module, path: str | Path) -> None:
-    """Save a module's parameters to one ``.npz`` file, atomically: ``nn.save(model, "model.npz")``."""
-    module.save(path)
-
-
-def load(module: Module, path: str | Path, strict: bool = True) -> Module:
-    """Load parameters saved by ``nn.save`` into ``module`` (checked first; see ``load_state_dict``)."""
-    return module.load(path, strict=strict)

@@ -121,8 +121,8 @@ def test_mlp_structure():
 
 
 def test_mlp_bad_arguments():
-    with pytest.raises(ValueError, match="'gelu'.*relu, leaky_relu, tanh, sigmoid"):
-        nn.MLP([2, 3], activation="gelu")
+    with pytest.raises(ValueError, match="'swish'.*relu, leaky_relu, tanh, sigmoid, gelu, silu"):
+        nn.MLP([2, 3], activation="swish")
     with pytest.raises(ValueError, match="at least"):
         nn.MLP([3])
     with pytest.raises(ValueError, match=r"sizes\[1\]"):

@@ -250,3 +250,74 @@ def test_state_dict_loads_from_io_helpers(tmp_path):
     io.save_npz(tmp_path / "w.npz", {"weight": np.ones((2, 3), np.float32), "bias": np.zeros(2, np.float32)})
     model.load_state_dict(io.load_npz(tmp_path / "w.npz"))
     np.testing.assert_array_equal(model.weight.data, 1)
+
+
+# ---- buffers ---------------------------------------------------------------------------------
+class Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(np.ones(2))
+        self.register_buffer("total", mg.tensor(np.zeros(2)))
+        self.register_buffer("scratch", mg.tensor(np.zeros(3)), persistent=False)
+        self.register_buffer("unset", None)
+        self.inner = nn.Linear(2, 2, seed=0, dtype=np.float64)
+
+
+def test_buffers_are_listed_and_saved_in_pytorchs_order_but_are_not_parameters():
+    model = Counter()
+    assert [n for n, _ in model.named_parameters()] == ["weight", "inner.weight", "inner.bias"]
+    assert [n for n, _ in model.named_buffers()] == ["total", "scratch"]
+    assert list(model.state_dict()) == ["weight", "total", "inner.weight", "inner.bias"]  # no scratch, no unset
+    assert all(not b.requires_grad for b in model.buffers())
+    kept = model.state_dict(keep_vars=True)
+    assert kept["total"] is model.total and kept["weight"] is model.weight
+
+
+def test_buffer_state_round_trips_and_is_checked_like_parameters():
+    model, other = Counter(), Counter()
+    model.total.data[...] = [3.0, 4.0]
+    other.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(other.total.data, [3.0, 4.0])
+    bad = model.state_dict()
+    bad["total"] = np.zeros(5)
+    before = other.total.data.copy()
+    with pytest.raises(nn.StateDictError, match=r"'total': shape \(5,\) in the state, \(2,\) in the model"):
+        other.load_state_dict(bad)
+    np.testing.assert_array_equal(other.total.data, before)
+    del bad["total"]
+    with pytest.raises(nn.StateDictError, match="missing keys: total"):
+        other.load_state_dict(bad)
+    assert other.load_state_dict(bad, strict=False).missing_keys == ["total"]
+
+
+def test_assigning_to_a_buffer_replaces_it_and_refuses_non_tensors():
+    model = Counter()
+    model.total = mg.tensor([7.0, 8.0])
+    np.testing.assert_array_equal(model.state_dict()["total"], [7.0, 8.0])
+    with pytest.raises(TypeError, match="cannot assign ndarray to buffer 'total'"):
+        model.total = np.zeros(2)
+    with pytest.raises(TypeError, match="cannot register a list as buffer 'x'"):
+        model.register_buffer("x", [1.0])
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        model.register_buffer("weight", mg.tensor([1.0]))
+    with pytest.raises(KeyError, match="without '.'"):
+        model.register_buffer("a.b", mg.tensor([1.0]))
+    del model.total
+    assert "total" not in model.state_dict()
+
+
+def test_to_converts_float_buffers_and_keeps_integer_ones():
+    bn = nn.BatchNorm1d(3)
+    bn.to(np.float64)
+    assert bn.running_mean.dtype == np.float64 and bn.running_var.dtype == np.float64
+    assert bn.num_batches_tracked.dtype == np.int64
+    assert bn(mg.Tensor(np.ones((4, 3), dtype=np.float32))).dtype == np.float64
+
+
+def test_buffer_state_matches_torchs_names():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(3, 4, seed=0), nn.BatchNorm1d(4), nn.ReLU(), nn.LayerNorm(4))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.LayerNorm(4))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
