@@ -23,6 +23,7 @@ from minigrad.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 from minigrad import autograd, nn, optim  # noqa: E402  (they build on the names above)
+from minigrad.nn.serialization import load, save  # noqa: E402
 
 _LAZY_SUBMODULES = ("data", "train", "lab", "viz", "io", "sklearn", "sweep", "func")
 
@@ -40,5 +41,5 @@ __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "gradgradcheck", "GradcheckError", "PRIMITIVES", "autograd", "broadcast_to", "sign",
     "clip", "concatenate", "exp", "log", "maximum", "minimum", "relu", "sigmoid", "sqrt",
-    "stack", "tanh", "where", "nn", "optim",
+    "stack", "tanh", "where", "nn", "optim", "save", "load",
 ]

@@ -115,7 +115,8 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], grad_outp
 def _float64_copy(x):
     if not isinstance(x, Tensor):
         return x
-    return Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad)
+    # C order: the finite differences perturb the array through a flat view of it
+    return Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
 
 
 def _numeric_gradient(f: Callable[[], float], data: np.ndarray, eps: float) -> np.ndarray:
