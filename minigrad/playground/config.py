@@ -360,9 +360,16 @@ def _parse_fields(fields, raw, prefix: str, context: dict, limits: Limits) -> di
             if key in raw:
                 raise ConfigError(f"{key} does not apply here ({_why_not(f, context)})", key)
             continue
-        value = raw[key] if key in raw else f.default_for(context.get("opt"))
+        value = raw[key] if key in raw else _default_within(f, context.get("opt"), limits)
         values[f.name] = _parse_value(f, value, prefix, limits)
     return values
+
+
+def _default_within(f: Field, optimizer: str | None, limits: Limits) -> Any:
+    """The field's default, lowered to the server's limit when the limit is smaller."""
+    default = f.default_for(optimizer)
+    limit = {"points": limits.max_points, "speed": limits.max_speed}.get(f.name)
+    return min(default, limit) if limit is not None else default
 
 
 def _why_not(f: Field, context: Mapping[str, Any]) -> str:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the server's libraries are imported when an app is made (th
     from starlette.responses import Response
 
 TICK_SECONDS = 0.1        # the stream looks at its run ten times a second
-WORK_PER_TICK = 0.6       # and trains for at most this share of a tick
+WORK_SECONDS = 0.25       # and trains at most this long at a time (frames keep coming)
 KEEPALIVE_SECONDS = 15.0  # a comment line on a quiet stream, so a closed page is noticed
 
 
@@ -269,26 +269,49 @@ def _steps_asked(body: dict[str, Any], limits: Limits) -> int:
     return steps
 
 
-async def _event_stream(request: Request, runs: Runs, key: str, run: PlaygroundRun):
-    """Frames for one page: a full one first, then what changed, at most ten a second.
+class Pacer:
+    """How many steps a playing run owes: ``speed`` per second of wall time since the last
+    look, never more than a quarter second's worth at once (a slow tick is not made up for)."""
 
-    While the run plays, each tick trains ``speed / 10`` steps (within the rate limit and a
-    time budget), so a run trains only while a page watches it.
+    def __init__(self):
+        self.last = time.monotonic()
+        self.credit = 0.0
+
+    def due(self, speed: float, playing: bool) -> int:
+        now = time.monotonic()
+        elapsed, self.last = min(now - self.last, 0.25), now
+        if not playing:
+            self.credit = 0.0
+            return 0
+        self.credit = min(self.credit + speed * elapsed, speed * 0.25)
+        steps = int(self.credit)
+        self.credit -= steps
+        return steps
+
+
+async def _event_stream(request: Request, runs: Runs, key: str, run: PlaygroundRun):
+    """Frames for one page: a full one first, then what changed, about ten a second.
+
+    While the run plays, each tick trains the steps the page's speed asks for since the last
+    tick, within the run's rate limit and a time budget, so a run trains only while a page
+    watches it and no page can take more than its share.
     """
     import anyio
 
     run.streams += 1
     sent_generation, since, sent_version = None, None, -1
     quiet_since = time.monotonic()
+    pacer = Pacer()
     try:
         while runs.holds(key, run) and not await request.is_disconnected():
+            started = time.monotonic()
+
             def tick():
                 nonlocal sent_generation, since, sent_version
-                if run.playing:
-                    wanted = max(1, round(run.config.values["speed"] * TICK_SECONDS))
-                    allowed = min(wanted, int(run.limiter.available()))
-                    if allowed and run.limiter.take(allowed):
-                        run.train(allowed, deadline=time.monotonic() + WORK_PER_TICK * TICK_SECONDS)
+                steps = pacer.due(run.config.values["speed"], run.playing)
+                steps = min(steps, int(run.limiter.available()))
+                if steps and run.limiter.take(steps):
+                    run.train(steps, deadline=time.monotonic() + WORK_SECONDS)
                 if run.version == sent_version and run.generation == sent_generation:
                     return None
                 full = run.generation != sent_generation
@@ -303,7 +326,7 @@ async def _event_stream(request: Request, runs: Runs, key: str, run: PlaygroundR
             elif time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()
                 yield ": keepalive\n\n"
-            await anyio.sleep(TICK_SECONDS)
+            await anyio.sleep(max(0.02, TICK_SECONDS - (time.monotonic() - started)))
     finally:
         run.streams -= 1
         run.last_seen = time.monotonic()
@@ -318,8 +341,9 @@ def serve(port: int = 8765, open_browser: bool = False, limits: Limits = Limits(
     """
     import uvicorn
 
+    # Open pages hold their event streams: on Ctrl+C, wait for them briefly, not forever.
     config = uvicorn.Config(create_app(limits), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
+                            lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
 
     def announce() -> None:

@@ -11,7 +11,7 @@ weights and see the same batches. A non-finite loss stops a lane with fit's
 As it trains, a lane *records* at step 0, at every step up to 199, then sparser (step s when s is
 a multiple of s // 100): train and test loss and accuracy on the whole sets, the lr, each
 layer's gradient norm and update/parameter ratio, and the watched weight with its gradient,
-its optimizer state and the step actually applied. About 600 records cover the longest run.
+its optimizer state and the step actually applied. Under 800 records cover the longest run.
 
 Nothing here needs a web server: ``PlaygroundRun`` is driven by the server, the tests and
 the docs alike. It is not thread-safe on its own; the server holds ``run.lock``.
