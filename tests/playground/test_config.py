@@ -136,3 +136,15 @@ def test_the_schema_describes_every_field_and_the_limits():
     assert described["limits"]["max_width"] == 32
     assert set(described["generated_datasets"]) | set(described["bundled_datasets"]) == set(DATASETS)
     assert parse_config(described["defaults"]).as_flat() == described["defaults"]
+
+
+def test_the_docs_state_the_default_limits():
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs" / "playground.md").read_text().split())
+    limits = Limits()
+    for claim in (f"{limits.max_hidden_layers} hidden layers of at most {limits.max_width} units",
+                  f"the data ({limits.max_points} points)", f"the speed ({limits.max_speed} steps a second)",
+                  f"a run's length ({limits.max_steps} steps)", f"the number of pages ({limits.max_runs};",
+                  f"unwatched for {limits.idle_seconds / 60:g} minutes", f"at most {limits.max_step_request}"):
+        assert claim in text, claim

@@ -9,6 +9,7 @@
                         "#d4b106", "#6c757d", "#e35d5d"];
   const LAYER_COLORS = ["#3b6fb6", "#d1495b", "#2e9e6b", "#edae49", "#7d5ba6", "#4b4b4b", "#00a6a6"];
   const BOUNDARY_SIZE = 300;
+  const RENDER_INTERVAL_MS = 200;
   const FIRST_MOMENTS = ["exp_avg", "momentum_buffer", "grad_avg"];
   const SECOND_MOMENTS = ["exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"];
 
@@ -22,7 +23,10 @@
     lanes: [],           // per lane: label, records, boundary, diverged, ...
     frames: 0,           // frames applied (tests wait on it)
     renderQueued: false,
+    lastRender: 0,
     sendTimer: null,
+    sending: false,      // a setup request is on its way
+    resend: false,       // and the form changed since
     errorSource: null,   // what the error banner is about (see showError)
   };
 
@@ -221,15 +225,22 @@
     state.sendTimer = setTimeout(sendSetup, 120);
   }
 
+  // One setup request at a time, so the server applies them in the order they were made; an
+  // edit made meanwhile is sent when the answer is in, and that answer does not overwrite it.
   async function sendSetup() {
     if (!state.runId) return;
+    if (state.sending) { state.resend = true; return; }
+    state.sending = true;
     try {
       const answer = await api("POST", `/api/runs/${state.runId}/config`, readForm());
       clearError("setup", "link", "command");
-      applyFrame(answer.frame);
+      applyFrame(answer.frame, !state.resend);
     } catch (error) {
       showError(error.message, error.field);   // the run goes on with its previous setup
       if (error.status === 404) reconnect();
+    } finally {
+      state.sending = false;
+      if (state.resend) { state.resend = false; sendSetup(); }
     }
   }
 
@@ -265,7 +276,7 @@
       const answer = await createRun(setup);
       state.runId = answer.id;
       $("csv").href = `/api/runs/${state.runId}/curves.csv`;
-      applyFrame(answer.frame);
+      applyFrame(answer.frame, true);
       openStream();
     } catch (error) {
       showError(`The playground could not start a run: ${error.message}`);
@@ -297,12 +308,15 @@
     try { applyFrame(await api("GET", `/api/runs/${state.runId}/frame`)); } catch (error) { showError(error.message); }
   }
 
-  function applyFrame(frame) {
+  // A full frame replaces what the page shows; another appends to it. The form is filled from
+  // a frame only when asked (a run's start, the answer to the latest setup): the form is the
+  // user's, and frames from the stream may be older than what was just typed.
+  function applyFrame(frame, fillTheForm = false) {
     if (frame.full) {
       state.run = frame.run;
       state.data = frame.data;
       state.lanes = frame.lanes.map((lane) => ({ ...lane, records: lane.records.slice() }));
-      fillForm(frame.config);
+      if (fillTheForm) fillForm(frame.config);
       history.replaceState(null, "", "?" + frame.query);
       buildLanePanels();
     } else {
@@ -322,10 +336,17 @@
   }
 
   // ---- drawing -----------------------------------------------------------------------------
+  // At most five drawings a second, whatever the frame rate: drawing every chart costs some
+  // milliseconds, and a busy tab must stay responsive.
   function queueRender() {
     if (state.renderQueued) return;
     state.renderQueued = true;
-    requestAnimationFrame(() => { state.renderQueued = false; render(); });
+    const wait = Math.max(0, state.lastRender + RENDER_INTERVAL_MS - performance.now());
+    setTimeout(() => requestAnimationFrame(() => {
+      state.renderQueued = false;
+      state.lastRender = performance.now();
+      render();
+    }), wait);
   }
 
   function buildLanePanels() {
@@ -700,6 +721,6 @@
   }
 
   // For scripts and tests: the state, and the exports as values.
-  window.playground = { state, boundaryPNG, readForm, command };
+  window.playground = { state, boundaryPNG, readForm, command, render };
   main();
 })();
