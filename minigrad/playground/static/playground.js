@@ -27,6 +27,7 @@
     sendTimer: null,
     sending: false,      // a setup request is on its way
     resend: false,       // and the form changed since
+    edited: false,       // the form changed since the last setup was read from it
     errorSource: null,   // what the error banner is about (see showError)
   };
 
@@ -221,6 +222,7 @@
   }
 
   function sendSoon() {
+    state.edited = true;
     clearTimeout(state.sendTimer);
     state.sendTimer = setTimeout(sendSetup, 120);
   }
@@ -232,9 +234,11 @@
     if (state.sending) { state.resend = true; return; }
     state.sending = true;
     try {
-      const answer = await api("POST", `/api/runs/${state.runId}/config`, readForm());
+      const setup = readForm();
+      state.edited = false;
+      const answer = await api("POST", `/api/runs/${state.runId}/config`, setup);
       clearError("setup", "link", "command");
-      applyFrame(answer.frame, !state.resend);
+      applyFrame(answer.frame, !state.edited && !state.resend);
     } catch (error) {
       showError(error.message, error.field);   // the run goes on with its previous setup
       if (error.status === 404) reconnect();
