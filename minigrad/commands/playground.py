@@ -31,14 +31,20 @@ def port_number(text: str) -> int:
     return value
 
 
+SERVER_PACKAGES = ("starlette", "uvicorn")
+
+
 def run(args) -> int:
-    try:
-        from minigrad.playground.server import serve
-    except ImportError as error:
-        print(f"minigrad playground: error: the playground needs its server libraries ({error.name} is "
-              f"missing): pip install \"minigrad-np[playground]\"", file=sys.stderr)
-        return 1
+    import importlib.util
     import socket
+
+    missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"minigrad playground: error: the playground's server needs {' and '.join(missing)}, "
+              f"which {'is' if len(missing) == 1 else 'are'} not installed: "
+              f"pip install \"minigrad-np[playground]\"", file=sys.stderr)
+        return 1
+    from minigrad.playground.server import serve
 
     if args.port:
         # Say plainly that the port is taken, before the server's own log line would.

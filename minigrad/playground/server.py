@@ -303,6 +303,7 @@ async def _event_stream(request: Request, runs: Runs, key: str, run: PlaygroundR
     quiet_since = time.monotonic()
     pacer = Pacer()
     try:
+        yield "retry: 1000\n\n"  # a dropped stream is retried after a second, not the default three
         while runs.holds(key, run) and not await request.is_disconnected():
             started = time.monotonic()
 

@@ -314,3 +314,15 @@ def test_a_diverging_optimizer_shows_where_and_why_and_the_other_goes_on(browser
     enter(browser, "f-lr", "0.1")
     until(browser, f"{LANES}[0].label === 'SGD (lr=0.1)' && {LANES}[0].diverged === null")
     until(browser, "document.getElementById('diverged-a').textContent === ''", timeout=5)  # drawn anew
+
+
+def test_a_page_whose_run_was_dropped_starts_a_new_one(browser, server):
+    open_page(browser, server, "?dataset=xor&opt=rmsprop")
+    old_run = js(browser, "window.playground.state.runId")
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(`/api/runs/${window.playground.state.runId}/close`, {method: 'POST'}).then(() => done());")
+    until(browser, f"window.playground.state.runId && window.playground.state.runId !== {json.dumps(old_run)}")
+    assert js(browser, f"{LANES}[0].label") == "RMSProp (lr=0.01)"  # the same setup, from the form
+    click(browser, "step")
+    until(browser, f"{STEP} === 1")

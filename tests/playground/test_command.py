@@ -29,6 +29,18 @@ def test_a_bad_port_is_a_usage_error(capsys):
     assert "expected a port number from 0 to 65535, got '70000'" in capsys.readouterr().err
 
 
+def test_without_the_server_packages_it_says_what_to_install(capsys, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "uvicorn" else real_find_spec(name, *args))
+    assert main(["playground", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "the playground's server needs uvicorn, which is not installed" in err
+    assert 'pip install "minigrad-np[playground]"' in err
+
+
 def test_a_port_in_use_is_said_plainly(capsys):
     pytest.importorskip("uvicorn")
     with socket.socket() as taken:

@@ -28,6 +28,7 @@
     sending: false,      // a setup request is on its way
     resend: false,       // and the form changed since
     edited: false,       // the form changed since the last setup was read from it
+    reconnected: -Infinity,  // when the page last started a new run after losing its own
     errorSource: null,   // what the error banner is about (see showError)
   };
 
@@ -293,7 +294,13 @@
     const source = new EventSource(`/api/runs/${state.runId}/events`);
     source.addEventListener("frame", (event) => applyFrame(JSON.parse(event.data)));
     source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) {
+      if (source.readyState !== EventSource.CLOSED) return;   // the browser retries by itself
+      // The server no longer has this run (restarted, or the run was dropped): start a new one
+      // with the form's setup, at most once every ten seconds.
+      if (performance.now() - state.reconnected > 10000) {
+        state.reconnected = performance.now();
+        reconnect();
+      } else {
         showError("The connection to the playground server was lost; reload the page to start again.", "",
           "connection");
       }
