@@ -130,10 +130,8 @@ def create_app(limits: Limits = Limits()) -> Starlette:
 
     async def create_run(request: Request) -> Response:
         config = parse_config(await _json_object(request, limits), limits)
-        run = await anyio.to_thread.run_sync(_build_run, config, limits)
+        run, frame = await anyio.to_thread.run_sync(_build_run, config, limits)
         key = runs.add(run)
-        with run.lock:
-            frame = run.frame()
         return JSONResponse({"id": key, "frame": frame}, status_code=201)
 
     async def get_frame(request: Request) -> Response:
@@ -180,8 +178,9 @@ def create_app(limits: Limits = Limits()) -> Starlette:
         return JSONResponse(await _locked(run, act))
 
     async def events(request: Request) -> Response:
-        run = runs.get(request.path_params["id"])
-        return StreamingResponse(_event_stream(request, runs, request.path_params["id"], run), media_type="text/event-stream",
+        key = request.path_params["id"]
+        stream = _event_stream(request, runs, key, runs.get(key))
+        return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def curves_csv(request: Request) -> Response:
@@ -196,9 +195,14 @@ def create_app(limits: Limits = Limits()) -> Starlette:
         assert isinstance(exc, HTTPProblem)
         return JSONResponse({"error": exc.message, "field": exc.field}, status_code=exc.status)
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": f"no such page or API: {request.method} {request.url.path}", "field": ""},
-                            status_code=getattr(exc, "status_code", 404))
+    async def not_routed(request: Request, exc: Exception) -> Response:
+        where = f"{request.method} {request.url.path}"
+        if getattr(exc, "status_code", 404) == 405:
+            allowed = (getattr(exc, "headers", None) or {}).get("Allow", "another method")
+            message = f"{where}: this address takes {allowed} only"
+        else:
+            message = f"no such page or API: {where}"
+        return JSONResponse({"error": message, "field": ""}, status_code=getattr(exc, "status_code", 404))
 
     routes = [
         Route("/", index),
@@ -212,14 +216,16 @@ def create_app(limits: Limits = Limits()) -> Starlette:
         Mount("/static", StaticFiles(directory=str(static_dir())), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={
-        ConfigError: problem_response, HTTPProblem: problem_response, 404: not_found, 405: not_found})
+        ConfigError: problem_response, HTTPProblem: problem_response, 404: not_routed, 405: not_routed})
     app.state.runs = runs
     app.state.limits = limits
     return app
 
 
-def _build_run(config, limits: Limits) -> PlaygroundRun:
-    return PlaygroundRun(config, limits)
+def _build_run(config, limits: Limits) -> tuple[PlaygroundRun, dict[str, Any]]:
+    """A new run and its first (full) frame, made in a worker thread."""
+    run = PlaygroundRun(config, limits)
+    return run, run.frame()
 
 
 async def _locked(run: PlaygroundRun, function: Callable[[], Any]) -> Any:
@@ -242,9 +248,7 @@ def _query_mapping(request: Request) -> dict[str, str]:
 
 
 async def _json_object(request: Request, limits: Limits, empty_ok: bool = False) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > limits.max_body_bytes:
-        raise HTTPProblem(413, f"the request body has {len(body)} bytes; at most {limits.max_body_bytes} are accepted")
+    body = await _body_within(request, limits.max_body_bytes)
     if not body.strip():
         if empty_ok:
             return {}
@@ -256,6 +260,20 @@ async def _json_object(request: Request, limits: Limits, empty_ok: bool = False)
     if not isinstance(value, dict):
         raise HTTPProblem(400, f"the request body must be a JSON object, got {type(value).__name__}")
     return value
+
+
+async def _body_within(request: Request, limit: int) -> bytes:
+    """The request's body, read only as far as ``limit`` bytes (a larger one is a 413)."""
+    too_large = HTTPProblem(413, f"the request body is over {limit} bytes, the most a command may send")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return body
 
 
 def _steps_asked(body: dict[str, Any], limits: Limits) -> int:

@@ -124,7 +124,7 @@ BAD_REQUESTS = [
     ("POST", "/api/runs", b"[1, 2]", 400, "must be a JSON object, got list"),
     ("POST", "/api/runs", b"", 400, "needs a JSON object"),
     ("POST", "/api/runs", b"\xff\xfe", 400, "not valid JSON"),
-    ("POST", "/api/runs", b"{" + b" " * 20_000 + b"}", 413, "at most 16384 are accepted"),
+    ("POST", "/api/runs", b"{" + b" " * 20_000 + b"}", 413, "over 16384 bytes, the most a command may send"),
     ("POST", "/api/runs/{run}/config", {"beta1": "2"}, 400, "beta1: must be >= 0 and < 1, got 2"),
     ("POST", "/api/runs/{run}/config", {"watch": "7:0:0"}, 400, "layer 7 does not exist"),
     ("POST", "/api/runs/{run}/step", {"steps": 0}, 400, "steps: expected an integer from 1 to 500"),
@@ -135,7 +135,8 @@ BAD_REQUESTS = [
     ("POST", "/api/runs/{run}/jump", {}, 404, "unknown command 'jump'"),
     ("POST", "/api/runs/no-such-run/play", {}, 404, "no run 'no-such-run'"),
     ("GET", "/api/runs/no-such-run/events", None, 404, "no run 'no-such-run'"),
-    ("GET", "/api/runs/{run}/play", None, 405, "GET /api/runs/"),
+    ("GET", "/api/runs/{run}/play", None, 405, "/play: this address takes POST only"),
+    ("DELETE", "/api/runs", None, 405, "DELETE /api/runs: this address takes POST only"),
     ("GET", "/api/nowhere", None, 404, "no such page or API: GET /api/nowhere"),
 ]
 
@@ -190,3 +191,9 @@ def test_a_closed_run_is_gone(client):
     run = new_run(client)
     assert client.post(f"/api/runs/{run}/close").json() == {"closed": True}
     assert client.get(f"/api/runs/{run}/frame").status_code == 404
+
+
+def test_a_body_without_a_declared_length_is_read_only_up_to_the_limit(client):
+    chunks = (part for part in [b'{"lr": "0.1",', b" " * 20_000, b"}"])  # sent chunked: no Content-Length
+    response = client.post("/api/runs", content=chunks, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "over 16384 bytes" in response.json()["error"]
