@@ -131,7 +131,10 @@ class Lane:
         return batch
 
     def _stop(self, number: int, loss: float) -> None:
-        message = divergence_message(loss, self.epoch, self.step_in_epoch, len(self.loader), self.lr)
+        # fit names the lr of the diverging step (the same as the epoch's here: the schedules
+        # step between epochs).
+        message = divergence_message(loss, self.epoch, self.step_in_epoch, len(self.loader),
+                                     current_lr(self.optimizer))
         error = DivergenceError(message)
         self.diverged = Divergence(number, self.epoch, str(error), self._blow_up_detail())
 
