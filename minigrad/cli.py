@@ -20,6 +20,7 @@ import minigrad
 
 SUBCOMMANDS: list[str] = ["minigrad.commands.train", "minigrad.commands.compare", "minigrad.commands.lab",
                            "minigrad.commands.sweep"]
+SUBCOMMANDS.append("minigrad.commands.playground")
 
 
 def build_parser() -> argparse.ArgumentParser:
