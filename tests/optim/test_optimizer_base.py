@@ -95,7 +95,7 @@ TARGET = np.arange(8) % 2
 
 def test_an_mlp_writes_its_gradients_straight_into_the_optimizers_buffer():
     model, optimizer, twin = _mlp_and_twin()
-    buffer = optimizer._chunks[0][0].grad
+    buffer = optimizer._chunks[0][0].grad_flat
     for _ in range(2):  # zero_grad sets None; the next backward writes into the buffer again
         optimizer.zero_grad()
         twin.zero_grad()
@@ -127,7 +127,7 @@ def test_a_parameter_whose_dtype_changed_gets_a_new_gradient_array():
     model.to(np.float32)
     _mlp_grads(model, mg.Tensor(X.data.astype(np.float32)), TARGET)
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
-    assert not any(np.shares_memory(p.grad, optimizer._chunks[0][0].grad) for p in model.parameters())
+    assert not any(np.shares_memory(p.grad, optimizer._chunks[0][0].grad_flat) for p in model.parameters())
 
 
 def test_add_param_group_and_duplicates():
@@ -473,3 +473,84 @@ def test_a_bad_later_group_leaves_the_earlier_groups_parameters_untouched():
     with pytest.raises(ValueError, match=r"more than once"):
         optim.SGD([{"params": params[:2]}, {"params": params[1:]}], lr=0.1)
     assert all(p.data.base is None for p in params)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_a_read_only_parameter_is_named_and_nothing_changes(flat):
+    params = make_params()
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    params[2].data = frozen
+    optimizer = optim.Adam([{"params": params[:2]}, {"params": params[2:]}], lr=0.1, flat=flat)
+    set_grads(params, 0)
+    before = [p.data.copy() for p in params]
+    with pytest.raises(ValueError, match=r"parameter 0 of group 1 \(shape \(4,\)\) holds a read-only array"):
+        optimizer.step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert optimizer.state == {}
+
+
+def test_a_read_only_array_replacing_a_parameters_data_is_copied_into_the_flat_buffer():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.5)
+    frozen = np.ones(4)
+    frozen.flags.writeable = False
+    params[2].data = frozen
+    set_grads(params, 0)
+    optimizer.step()
+    np.testing.assert_allclose(params[2].data, 1 - 0.5 * (np.cos(1.0) + 0.1))
+    assert frozen.tolist() == [1.0] * 4
+
+
+@pytest.mark.parametrize("mangle, error, pattern", [
+    (lambda s: s["param_groups"][0].__setitem__("params", 4), TypeError, r"param group 0 .*params=4"),
+    (lambda s: s["param_groups"][0].__setitem__("params", [0, "1", 2]), TypeError, r"params=\[0, '1', 2\]"),
+    (lambda s: s["param_groups"][0].__setitem__("params", [0, True, 2]), TypeError, r"params=\[0, True, 2\]"),
+    (lambda s: s.__setitem__("param_groups", 4), TypeError, r"param_groups must be a list of dicts, got 4"),
+    (lambda s: s.__setitem__("param_groups", [4]), TypeError, r"param_groups must be a list of dicts, got \[4\]"),
+    (lambda s: s.__setitem__("state", [1, 2]), TypeError, r"state must be a dict .* got \[1, 2\]"),
+    (lambda s: s["state"].__setitem__(0, 7), TypeError, r"state must be a dict .*7"),
+    (lambda s: s["state"][0].__setitem__("step", 1.5), ValueError, r"step 1\.5"),
+])
+def test_a_malformed_state_dict_is_named_and_changes_nothing(mangle, error, pattern):
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    before = copy.deepcopy(saved)
+    mangle(saved)
+    with pytest.raises(error, match=pattern):
+        optimizer.load_state_dict(saved)
+    after = optimizer.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for index in before["state"]:
+        for key, value in before["state"][index].items():
+            np.testing.assert_array_equal(after["state"][index][key], value)
+
+
+def test_step_refuses_a_closure_that_is_not_callable():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, 0)
+    before = [p.data.copy() for p in params]
+    with pytest.raises(TypeError, match=r"closure must be a function, got 3\.0"):
+        optimizer.step(3.0)
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+
+
+def test_every_gradient_read_and_write_of_the_optimizers_goes_through_one_function():
+    """In minigrad.optim, only grad_array and set_grad_array touch a Tensor's ``.grad`` (how a
+    Tensor holds its gradient is then decided in those two functions)."""
+    import ast
+    import pathlib
+    import minigrad.optim as package
+    for path in sorted(pathlib.Path(package.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        allowed: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in ("grad_array", "set_grad_array"):
+                allowed.update(id(inner) for inner in ast.walk(node))
+        touching = [node.lineno for node in ast.walk(tree)
+                    if isinstance(node, ast.Attribute) and node.attr == "grad" and id(node) not in allowed]
+        assert not touching, f"{path.name} touches .grad directly on lines {touching}"
