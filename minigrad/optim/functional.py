@@ -11,8 +11,9 @@ Each rule is a pair:
   one step, **in place**: it moves ``param``, updates the buffers of ``state`` and adds 1 to
   ``state["step"]``. ``grad`` is only read.
 
-``scratch`` is an optional pair of arrays shaped like ``param`` that the rule may overwrite;
-passing the same pair every step makes a step allocation-free. ``trace``, if a dict, receives
+``scratch`` is an optional tuple of arrays shaped like ``param`` that the rule may overwrite
+(two for most rules; ``SCRATCH_ARRAYS`` names the rules that need more); passing the same
+ones every step makes a step allocation-free. ``trace``, if a dict, receives
 copies of the step's intermediate values (the effective gradient, bias-corrected moments,
 the denominator, the update actually added to ``param``): the lab records them; when it is
 None they cost nothing.
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 
 State = dict[str, Any]
-Scratch = tuple[np.ndarray, np.ndarray] | None
+Scratch = tuple[np.ndarray, ...] | None
 
 __all__ = [
     "init_state",
@@ -54,6 +55,12 @@ __all__ = [
     "rmsprop_buffers", "rmsprop_init", "rmsprop",
     "adam_buffers", "adam_init", "adam",
     "normalize_bias_correction",
+    "adamax_buffers", "adamax_init", "adamax",
+    "adadelta_buffers", "adadelta_init", "adadelta",
+    "nadam_buffers", "nadam_scalars", "nadam_init", "nadam",
+    "radam_buffers", "radam_init", "radam",
+    "rprop_buffers", "rprop_init", "rprop",
+    "asgd_buffers", "asgd_scalars", "asgd_init", "asgd",
 ]
 
 
@@ -65,10 +72,12 @@ def init_state(param: np.ndarray, buffers: dict[str, float]) -> State:
     return state
 
 
-def _scratch(param: np.ndarray, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
-    if scratch is None:
-        return np.empty_like(param), np.empty_like(param)
-    return scratch
+def _scratch(param: np.ndarray, scratch: Scratch, count: int = 2) -> tuple[np.ndarray, ...]:
+    """``count`` arrays like ``param`` to overwrite: the given ones, new ones for the rest."""
+    if scratch is not None and len(scratch) == count:
+        return scratch
+    given = tuple(scratch) if scratch is not None else ()
+    return given[:count] + tuple(np.empty_like(param) for _ in range(count - len(given)))
 
 
 def _effective_grad(param, grad, weight_decay: float, maximize: bool, out: np.ndarray) -> np.ndarray:
@@ -424,3 +433,400 @@ def adam(
     if trace is not None:
         _record(trace, update=work)
     param += work
+
+
+def _decay_weights(param, grad, lr: float, weight_decay: float, decoupled: bool, maximize: bool,
+                   out: np.ndarray) -> np.ndarray:
+    """The effective gradient after weight decay: decoupled (AdamW's p <- p (1 - lr wd), the
+    gradient untouched) or L2 (g + wd p); negated first if maximizing."""
+    if decoupled:
+        if weight_decay != 0:
+            param *= 1.0 - lr * weight_decay
+        return _effective_grad(param, grad, 0.0, maximize, out=out)
+    return _effective_grad(param, grad, weight_decay, maximize, out=out)
+
+
+def _moments_(state: State, g: np.ndarray, beta1: float, beta2: float, tmp: np.ndarray) -> None:
+    """m_t = beta1 m_{t-1} + (1 - beta1) g_t and v_t = beta2 v_{t-1} + (1 - beta2) g_t^2, in
+    PyTorch's rounding (a lerp, then an addcmul)."""
+    _lerp_(state["exp_avg"], g, 1.0 - beta1, tmp=tmp)
+    exp_avg_sq = state["exp_avg_sq"]
+    exp_avg_sq *= beta2
+    _add_scaled_square_(exp_avg_sq, 1.0 - beta2, g, tmp=tmp)
+
+
+# ---- Adamax --------------------------------------------------------------------------------
+
+def adamax_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_inf": 0.0}
+
+
+def adamax_init(param: np.ndarray) -> State:
+    return init_state(param, adamax_buffers())
+
+
+def adamax(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 2e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One Adamax step (torch.optim.Adamax; optax.adamax), in place: Adam with the infinity
+    norm in place of the root mean square.
+
+        g_t <- g_t + weight_decay * theta
+        m_t = beta1 m_{t-1} + (1 - beta1) g_t                 (m_0 = 0; state "exp_avg")
+        u_t = max(beta2 u_{t-1}, |g_t| + eps)                 (u_0 = 0; state "exp_inf")
+        theta_t = theta_{t-1} - eta / (1 - beta1^t) * m_t / u_t
+
+    Trace: ``grad``, ``exp_avg``, ``exp_inf``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, tmp = _scratch(param, scratch)
+    g = _effective_grad(param, grad, weight_decay, maximize, out=work)
+    state["step"] += 1
+    exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+    _lerp_(exp_avg, g, 1.0 - beta1, tmp=tmp)
+    exp_inf *= beta2
+    np.abs(g, out=tmp)
+    tmp += eps
+    np.maximum(exp_inf, tmp, out=exp_inf)
+    if trace is not None:
+        _record(trace, grad=g, exp_avg=exp_avg, exp_inf=exp_inf)
+    clr = lr / (1 - beta1 ** state["step"])
+    np.multiply(exp_avg, -clr, out=tmp)
+    tmp /= exp_inf
+    if trace is not None:
+        _record(trace, update=tmp)
+    param += tmp
+
+
+# ---- Adadelta ------------------------------------------------------------------------------
+
+def adadelta_buffers() -> dict[str, float]:
+    return {"square_avg": 0.0, "acc_delta": 0.0}
+
+
+def adadelta_init(param: np.ndarray) -> State:
+    return init_state(param, adadelta_buffers())
+
+
+def adadelta(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1.0,
+    rho: float = 0.9,
+    eps: float = 1e-6,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One Adadelta step (torch.optim.Adadelta; optax.adadelta), in place: RMSProp whose step
+    size is the root mean square of the past steps, so the units match and lr can stay 1.
+
+        g_t <- g_t + weight_decay * theta
+        s_t = rho s_{t-1} + (1 - rho) g_t^2                   (s_0 = 0; state "square_avg")
+        d_t = sqrt(u_{t-1} + eps) / sqrt(s_t + eps) * g_t
+        u_t = rho u_{t-1} + (1 - rho) d_t^2                   (u_0 = 0; state "acc_delta")
+        theta_t = theta_{t-1} - eta d_t
+
+    Trace: ``grad``, ``square_avg``, ``delta`` (d_t), ``acc_delta``, ``update``.
+    Uses three scratch arrays.
+    """
+    work, std, delta = _scratch(param, scratch, 3)
+    g = _effective_grad(param, grad, weight_decay, maximize, out=work)
+    state["step"] += 1
+    square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+    square_avg *= rho
+    _add_scaled_square_(square_avg, 1.0 - rho, g, tmp=std)
+    np.add(square_avg, eps, out=std)
+    np.sqrt(std, out=std)
+    np.add(acc_delta, eps, out=delta)
+    np.sqrt(delta, out=delta)
+    delta /= std
+    delta *= g
+    acc_delta *= rho
+    _add_scaled_square_(acc_delta, 1.0 - rho, delta, tmp=std)
+    if trace is not None:
+        _record(trace, grad=g, square_avg=square_avg, delta=delta, acc_delta=acc_delta)
+    delta *= -lr
+    if trace is not None:
+        _record(trace, update=delta)
+    param += delta
+
+
+# ---- NAdam ---------------------------------------------------------------------------------
+
+def nadam_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+
+
+def nadam_scalars() -> dict[str, float]:
+    return {"mu_product": 1.0}
+
+
+def nadam_init(param: np.ndarray) -> State:
+    return {**init_state(param, nadam_buffers()), **nadam_scalars()}
+
+
+def nadam(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 2e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 4e-3,
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One NAdam step (torch.optim.NAdam), in place: Adam with Nesterov momentum, and a
+    momentum coefficient that warms up (Dozat 2016; ``momentum_decay`` is psi).
+
+        AdamW-style (decoupled_weight_decay):  theta <- theta (1 - eta weight_decay)
+        else:                                  g_t <- g_t + weight_decay * theta
+        mu_t = beta1 (1 - 0.5 * 0.96^(t psi)),   P_t = mu_1 ... mu_t   (state "mu_product")
+        m_t = beta1 m_{t-1} + (1 - beta1) g_t,   v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        v^_t = v_t / (1 - beta2^t)
+        theta_t = theta_{t-1} - eta (1 - mu_t) / (1 - P_t) * g_t / (sqrt(v^_t) + eps)
+                              - eta mu_{t+1} / (1 - P_t mu_{t+1}) * m_t / (sqrt(v^_t) + eps)
+
+    optax.nadam is a different rule (no mu schedule: Adam with m^_t replaced by
+    beta1 m^_t + (1 - beta1) g_t / (1 - beta1^t)).
+    Trace: ``grad``, ``exp_avg``, ``exp_avg_sq``, ``denom``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, denom = _scratch(param, scratch)
+    state["step"] += 1
+    step = state["step"]
+    bias_correction2 = 1 - beta2**step
+    g = _decay_weights(param, grad, lr, weight_decay, decoupled_weight_decay, maximize, out=work)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+    state["mu_product"] *= mu
+    mu_product = state["mu_product"]
+    _moments_(state, g, beta1, beta2, tmp=denom)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    np.divide(exp_avg_sq, bias_correction2, out=denom)
+    np.sqrt(denom, out=denom)
+    denom += eps
+    if trace is not None:
+        _record(trace, grad=g, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, denom=denom)
+        before = np.array(param, copy=True)
+    mu_product_next = mu_product * mu_next
+    np.multiply(g, -lr * (1.0 - mu) / (1.0 - mu_product), out=work)
+    work /= denom
+    param += work
+    np.multiply(exp_avg, (-lr * mu_next) / (1.0 - mu_product_next), out=work)
+    work /= denom
+    param += work
+    if trace is not None:
+        _record(trace, update=param - before)
+
+
+# ---- RAdam ---------------------------------------------------------------------------------
+
+def radam_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+
+
+def radam_init(param: np.ndarray) -> State:
+    return init_state(param, radam_buffers())
+
+
+def radam(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One RAdam step (torch.optim.RAdam; optax.radam with threshold 5), in place: Adam whose
+    adaptive step is switched on only once the variance of v^_t is defined, and rectified.
+
+        AdamW-style (decoupled_weight_decay):  theta <- theta (1 - eta weight_decay)
+        else:                                  g_t <- g_t + weight_decay * theta
+        m_t = beta1 m_{t-1} + (1 - beta1) g_t,   v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        m^_t = m_t / (1 - beta1^t)
+        rho_inf = 2 / (1 - beta2) - 1,   rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+        rho_t > 5:  r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+                    theta_t = theta_{t-1} - eta m^_t r_t sqrt(1 - beta2^t) / (sqrt(v_t) + eps)
+        else:       theta_t = theta_{t-1} - eta m^_t            (SGD with momentum)
+
+    Trace: ``grad``, ``exp_avg``, ``exp_avg_sq``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, tmp = _scratch(param, scratch)
+    state["step"] += 1
+    step = state["step"]
+    g = _decay_weights(param, grad, lr, weight_decay, decoupled_weight_decay, maximize, out=work)
+    _moments_(state, g, beta1, beta2, tmp=tmp)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    if trace is not None:
+        _record(trace, grad=g, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+    np.divide(exp_avg, bias_correction1, out=work)
+    work *= lr
+    if rho_t > 5.0:
+        np.sqrt(exp_avg_sq, out=tmp)
+        tmp += eps
+        np.reciprocal(tmp, out=tmp)  # PyTorch's scalar / tensor is reciprocal() * scalar
+        tmp *= bias_correction2**0.5
+        work *= tmp
+        work *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    np.negative(work, out=work)
+    if trace is not None:
+        _record(trace, update=work)
+    param += work
+
+
+# ---- Rprop ---------------------------------------------------------------------------------
+
+def rprop_buffers(lr: float = 1e-2) -> dict[str, float]:
+    """``prev``: the last gradient used (0 after a sign change); ``step_size``: starts at lr."""
+    return {"prev": 0.0, "step_size": lr}
+
+
+def rprop_init(param: np.ndarray, lr: float = 1e-2) -> State:
+    return init_state(param, rprop_buffers(lr))
+
+
+def rprop(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-2,
+    etas: tuple[float, float] = (0.5, 1.2),
+    step_sizes: tuple[float, float] = (1e-6, 50.0),
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One Rprop step (torch.optim.Rprop; optax.rprop), in place: each coordinate moves by its
+    own step size, by the sign of the gradient only. ``lr`` is only the first step size
+    (``rprop_init``), etas = (eta-, eta+), step_sizes = (Delta_min, Delta_max).
+
+        s = sign(g_t * g_{t-1})                               (g_0 = 0; state "prev")
+        Delta_t = clip(Delta_{t-1} * (eta+ if s > 0, eta- if s < 0, 1 if s = 0),
+                       Delta_min, Delta_max)                  (Delta_0 = lr; state "step_size")
+        s < 0: g_t <- 0 (the sign changed: step back from nothing, forget g_t)
+        theta_t = theta_{t-1} - sign(g_t) * Delta_t;    g_{t-1} <- g_t for the next step
+
+    Trace: ``grad``, ``step_size``, ``update``.
+    """
+    eta_minus, eta_plus = etas
+    step_size_min, step_size_max = step_sizes
+    work, factor = _scratch(param, scratch)
+    g = _effective_grad(param, grad, 0.0, maximize, out=work)
+    state["step"] += 1
+    prev, step_size = state["prev"], state["step_size"]
+    np.multiply(g, prev, out=factor)  # a product, not sign(g) * sign(prev): it may underflow to 0
+    np.sign(factor, out=factor)
+    flipped = factor < 0
+    np.copyto(factor, eta_plus, where=factor > 0)
+    np.copyto(factor, 1.0, where=factor == 0)
+    np.copyto(factor, eta_minus, where=flipped)
+    step_size *= factor
+    np.clip(step_size, step_size_min, step_size_max, out=step_size)
+    if g is not work:
+        np.copyto(work, g)
+    np.copyto(work, 0.0, where=flipped)
+    if trace is not None:
+        _record(trace, grad=work, step_size=step_size)
+    np.sign(work, out=factor)
+    np.negative(factor, out=factor)
+    factor *= step_size
+    if trace is not None:
+        _record(trace, update=factor)
+    param += factor
+    np.copyto(prev, work)
+
+
+# ---- ASGD ----------------------------------------------------------------------------------
+
+def asgd_buffers() -> dict[str, float]:
+    return {"ax": 0.0}
+
+
+def asgd_scalars(lr: float = 1e-2) -> dict[str, float]:
+    """``eta``: this step's step size (lr at first); ``mu``: the averaging weight."""
+    return {"eta": lr, "mu": 1.0}
+
+
+def asgd_init(param: np.ndarray, lr: float = 1e-2) -> State:
+    return {**init_state(param, asgd_buffers()), **asgd_scalars(lr)}
+
+
+def asgd(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-2,
+    lambd: float = 1e-4,
+    alpha: float = 0.75,
+    t0: float = 1e6,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One averaged-SGD step (torch.optim.ASGD, Polyak-Ruppert averaging), in place: SGD with
+    a decaying step size, and beside it the running average of the iterates from step t0 on.
+
+        g_t <- g_t + weight_decay * theta
+        theta_t = theta_{t-1} (1 - lambd eta_t) - eta_t g_t        (eta_1 = lr; state "eta")
+        a_t = a_{t-1} + mu_t (theta_t - a_{t-1})   (a_t = theta_t while mu_t = 1; state "ax")
+        eta_{t+1} = lr / (1 + lambd lr t)^alpha,   mu_{t+1} = 1 / max(1, t - t0)
+
+    The average ``ax`` is what to evaluate (copy it into the parameters); the parameters
+    themselves keep following SGD.
+    NOTE: PyTorch keeps eta and mu in float32 unless torch's default dtype is float64; here
+    they are Python floats, which is PyTorch after ``torch.set_default_dtype(torch.float64)``.
+    Trace: ``grad``, ``ax``, ``update``.
+    """
+    work, tmp = _scratch(param, scratch)
+    g = _effective_grad(param, grad, weight_decay, maximize, out=work)
+    state["step"] += 1
+    eta, mu, ax = state["eta"], state["mu"], state["ax"]
+    if trace is not None:
+        before = np.array(param, copy=True)
+    param *= 1 - lambd * eta
+    np.multiply(g, -eta, out=tmp)
+    param += tmp
+    if mu != 1:
+        np.subtract(param, ax, out=tmp)
+        tmp *= mu
+        ax += tmp
+    else:
+        np.copyto(ax, param)
+    step = state["step"]
+    state["eta"] = lr / ((1 + lambd * lr * step) ** alpha)
+    state["mu"] = 1 / max(1, step - t0)
+    if trace is not None:
+        _record(trace, grad=g, ax=ax, update=param - before)

@@ -57,6 +57,24 @@ def check_flag(name: str, value: Any) -> None:
         raise TypeError(f"Invalid {name}: {value!r} (must be True or False)")
 
 
+def check_pair(name: str, value: Any) -> None:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"Invalid {name}: {value!r} (must be a pair)")
+
+
+def check_betas(betas: Any) -> None:
+    """(beta1, beta2), each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (must be a pair (beta1, beta2))")
+    check_unit_interval("beta1 (betas[0])", betas[0])
+    check_unit_interval("beta2 (betas[1])", betas[1])
+
+
+def as_pair(value: Any) -> Any:
+    """A list given for a pair (betas, etas) is kept as a tuple, as PyTorch users write both."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _is_index(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -85,8 +103,9 @@ class _Chunk:
     holds one. ``*_views[i]`` are the per-parameter arrays (views into the flat buffers).
     """
 
-    def __init__(self, params: list[Tensor]):
+    def __init__(self, params: list[Tensor], scratch_arrays: int = 2):
         self.params = params
+        self.scratch_arrays = scratch_arrays
         self.flat = len(params) > 1
         self.shapes = [p.data.shape for p in params]
         self.dtype = params[0].data.dtype
@@ -105,16 +124,19 @@ class _Chunk:
             self.grad_views = self.views_of(self.grad_flat)
             for param, view in zip(params, self.grad_views):
                 param._grad_buffer = view  # backward may write the gradient there: no copy at step()
-            scratch = np.empty((2, self.size), self.dtype)
-            self.scratch = (scratch[0], scratch[1])
-            self.scratch_views = list(zip(self.views_of(scratch[0]), self.views_of(scratch[1])))
+            scratch = np.empty((scratch_arrays, self.size), self.dtype)
+            self.scratch = tuple(scratch)
+            self.scratch_views = list(zip(*(self.views_of(row) for row in scratch)))
         else:
             self.data = params[0].data
             self.data_views = [self.data]
             self.grad_flat = None
             self.grad_views = [None]
-            self.scratch = (np.empty_like(self.data), np.empty_like(self.data))
-            self.scratch_views = [self.scratch]
+            self.own_scratch()
+
+    def own_scratch(self) -> None:
+        self.scratch = tuple(np.empty_like(self.data) for _ in range(self.scratch_arrays))
+        self.scratch_views = [self.scratch]
 
     def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[start:stop].reshape(shape) for (start, stop), shape in zip(self.bounds, self.shapes)]
@@ -137,8 +159,7 @@ class _Chunk:
             else:
                 self.data = new
                 self.data_views[0] = new
-                self.scratch = (np.empty_like(new), np.empty_like(new))
-                self.scratch_views = [self.scratch]
+                self.own_scratch()
 
     def ensure_buffers(self, buffers: dict[str, float]) -> None:
         """Allocate the state buffers a rule needs (contents are set per parameter)."""
@@ -232,13 +253,15 @@ class Optimizer:
 
     def _make_chunks(self, params: list[Tensor]) -> list[_Chunk]:
         if not self.flat:
-            return [_Chunk([p]) for p in params]
+            return [_Chunk([p], self._scratch_arrays) for p in params]
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for param in params:
             by_dtype.setdefault(param.data.dtype, []).append(param)
-        return [_Chunk(same_dtype) for same_dtype in by_dtype.values()]
+        return [_Chunk(same_dtype, self._scratch_arrays) for same_dtype in by_dtype.values()]
 
     # ---- what a subclass provides -------------------------------------------------------------
+    _scratch_arrays = 2  # how many arrays like a parameter its rule may overwrite per step
+
     def _validate(self, group: ParamGroup) -> None:
         check_nonnegative("lr", group["lr"])
 
@@ -252,7 +275,7 @@ class Optimizer:
         return {}
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: ParamGroup,
-                scratch: tuple[np.ndarray, np.ndarray]) -> None:
+                scratch: tuple[np.ndarray, ...]) -> None:
         raise NotImplementedError
 
     # ---- the step --------------------------------------------------------------------------

@@ -41,6 +41,22 @@ CASES = [
     ("adam", "Adam", "Adam", {"lr": 0.3, "betas": (0.5, 0.9)}, True),
     ("adam-amsgrad-wd", "Adam", "Adam", {"lr": 0.3, "betas": (0.5, 0.9), "amsgrad": True, "weight_decay": 0.01}, False),
     ("adamw-max", "AdamW", "AdamW", {"lr": 0.3, "betas": (0.5, 0.9), "weight_decay": 0.05, "maximize": True}, True),
+    ("adamax", "Adamax", "Adamax", {"lr": 0.1, "betas": (0.5, 0.9)}, True),
+    ("adamax-wd-max", "Adamax", "Adamax", {"lr": 0.3, "betas": (0.5, 0.9), "weight_decay": 0.01, "maximize": True},
+     True),
+    ("adadelta", "Adadelta", "Adadelta", {"lr": 50.0, "rho": 0.5}, True),
+    ("adadelta-wd", "Adadelta", "Adadelta", {"lr": 50.0, "rho": 0.9, "eps": 1e-5, "weight_decay": 0.01}, True),
+    ("nadam", "NAdam", "NAdam", {"lr": 0.3}, True),
+    ("nadam-decoupled", "NAdam", "NAdam",
+     {"lr": 0.3, "betas": (0.5, 0.9), "momentum_decay": 0.01, "weight_decay": 0.02, "decoupled_weight_decay": True},
+     True),
+    ("nadam-l2-max", "NAdam", "NAdam", {"lr": 0.3, "weight_decay": 0.02, "maximize": True}, True),
+    ("radam", "RAdam", "RAdam", {"lr": 0.3, "betas": (0.5, 0.9)}, True),
+    ("radam-decoupled-max", "RAdam", "RAdam",
+     {"lr": 0.3, "betas": (0.5, 0.9), "weight_decay": 0.02, "decoupled_weight_decay": True, "maximize": True}, True),
+    ("rprop", "Rprop", "Rprop", {"lr": 0.1, "etas": (0.3, 1.9), "step_sizes": (1e-6, 1.0)}, False),
+    ("rprop-max", "Rprop", "Rprop", {"lr": 0.5, "maximize": True}, False),
+    ("asgd", "ASGD", "ASGD", {"lr": 0.1, "t0": 50.0, "lambd": 0.01, "weight_decay": 0.01}, False),
 ]
 
 
@@ -73,6 +89,8 @@ def torch_trajectories() -> dict:
         return self
 
     torch.Tensor.sqrt, torch.Tensor.sqrt_ = sqrt, sqrt_
+    # NAdam's mu_product, ASGD's eta and mu: float64 as minigrad's Python floats (see ASGD).
+    torch.set_default_dtype(torch.float64)
     result = {}
     for case_id, _, torch_name, options, _ in CASES:
         start, curvature = start_and_curvature()
@@ -85,6 +103,8 @@ def torch_trajectories() -> dict:
             optimizer.step()
             if step in CHECKPOINTS:
                 checkpoints[step] = [p.detach().numpy().ravel().tolist() for p in params]
+                checkpoints[step] += [optimizer.state[p]["ax"].numpy().ravel().tolist()
+                                      for p in params if "ax" in optimizer.state[p]]
         result[case_id] = checkpoints
     return result
 
@@ -115,6 +135,8 @@ def our_trajectory(minigrad_name: str, options: dict) -> dict:
         optimizer.step()
         if step in CHECKPOINTS:
             checkpoints[str(step)] = [p.data.ravel().copy() for p in params]
+            checkpoints[str(step)] += [optimizer.state[p]["ax"].ravel().copy()
+                                       for p in params if "ax" in optimizer.state[p]]
     return checkpoints
 
 
@@ -123,6 +145,7 @@ def test_trajectory_agrees_with_pytorch_bit_for_bit(reference, case_id, minigrad
     ours = our_trajectory(minigrad_name, options)
     assert all(np.isfinite(p).all() for p in ours[str(STEPS - 1)]), f"{case_id} diverged"
     for step, theirs in reference[case_id].items():
+        assert len(ours[step]) == len(theirs)
         for mine, their in zip(ours[step], theirs):
             np.testing.assert_array_equal(mine, np.array(their), err_msg=f"{case_id}, step {step}")
     if chaotic:

@@ -15,6 +15,12 @@ ALL = [
     (optim.RMSProp, {"lr": 0.01, "momentum": 0.5, "centered": True}),
     (optim.Adam, {"lr": 0.01, "amsgrad": True}),
     (optim.AdamW, {"lr": 0.01}),
+    (optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.Adadelta, {"lr": 1.0, "weight_decay": 0.01}),
+    (optim.NAdam, {"lr": 0.01, "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    (optim.RAdam, {"lr": 0.01, "betas": (0.5, 0.7)}),  # beta2 = 0.7: rectified from step 10 on
+    (optim.Rprop, {"lr": 0.01, "maximize": True}),
+    (optim.ASGD, {"lr": 0.01, "t0": 3.0, "weight_decay": 0.01}),
 ]
 IDS = [f"{cls.__name__}-{options}" for cls, options in ALL]
 
@@ -325,6 +331,23 @@ def test_a_state_dict_that_does_not_fit_changes_nothing():
     (lambda p: optim.RMSProp(p, alpha=1.5), ValueError, r"alpha: 1\.5"),
     (lambda p: optim.RMSProp(p, momentum=2.0), ValueError, r"momentum: 2\.0"),
     (lambda p: optim.SGD(p, lr="fast"), TypeError, r"lr: 'fast'"),
+    (lambda p: optim.Adamax(p, lr=-0.5), ValueError, r"lr: -0\.5"),
+    (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), ValueError, r"beta2.*1\.0"),
+    (lambda p: optim.Adadelta(p, rho=1.1), ValueError, r"rho: 1\.1"),
+    (lambda p: optim.Adadelta(p, eps=-1.0), ValueError, r"eps: -1\.0"),
+    (lambda p: optim.NAdam(p, momentum_decay=-0.1), ValueError, r"momentum_decay: -0\.1"),
+    (lambda p: optim.NAdam(p, decoupled_weight_decay="yes"), TypeError, r"decoupled_weight_decay: 'yes'"),
+    (lambda p: optim.RAdam(p, betas=(-0.1, 0.9)), ValueError, r"beta1.*-0\.1"),
+    (lambda p: optim.RAdam(p, weight_decay=-1e-2), ValueError, r"weight_decay: -0\.01"),
+    (lambda p: optim.Rprop(p, etas=(1.2, 0.5)), ValueError, r"etas: \(1\.2, 0\.5\).*0 < eta_minus < 1 < eta_plus"),
+    (lambda p: optim.Rprop(p, etas=(0.0, 1.2)), ValueError, r"etas: \(0\.0, 1\.2\)"),
+    (lambda p: optim.Rprop(p, etas=(0.5, 1.0)), ValueError, r"etas: \(0\.5, 1\.0\)"),
+    (lambda p: optim.Rprop(p, etas=(0.5,)), ValueError, r"etas: \(0\.5,\) \(must be a pair\)"),
+    (lambda p: optim.Rprop(p, step_sizes=(1.0, 0.1)), ValueError, r"step_sizes: \(1\.0, 0\.1\)"),
+    (lambda p: optim.Rprop(p, step_sizes=(-1.0, 50)), ValueError, r"step_size_min.*-1\.0"),
+    (lambda p: optim.Rprop(p, lr=-0.01), ValueError, r"lr: -0\.01"),
+    (lambda p: optim.ASGD(p, lambd=-1.0), ValueError, r"lambd: -1\.0"),
+    (lambda p: optim.ASGD(p, t0="soon"), TypeError, r"t0: 'soon'"),
     (lambda p: optim.SGD([{"params": p, "lr": -3.0}], lr=0.1), ValueError, r"lr: -3\.0"),
 ])
 def test_bad_hyperparameters_are_named(make, error, pattern):
@@ -554,3 +577,49 @@ def test_every_gradient_read_and_write_of_the_optimizers_goes_through_one_functi
         touching = [node.lineno for node in ast.walk(tree)
                     if isinstance(node, ast.Attribute) and node.attr == "grad" and id(node) not in allowed]
         assert not touching, f"{path.name} touches .grad directly on lines {touching}"
+
+
+def test_scalar_state_is_saved_as_numbers_and_checked_on_load():
+    params = make_params()
+    optimizer = optim.NAdam(params, lr=0.1)
+    for step in range(3):
+        set_grads(params, step)
+        optimizer.step()
+    saved = optimizer.state_dict()
+    mu = 0.9 * (1 - 0.5 * 0.96 ** (0.004 * np.arange(1, 4)))
+    assert type(saved["state"][0]["mu_product"]) is float
+    assert saved["state"][0]["mu_product"] == pytest.approx(float(np.prod(mu)), rel=1e-15)
+    before = copy.deepcopy(saved)
+    for bad, error, pattern in (("high", TypeError, r"parameter 1 has mu_product='high'"),
+                                (True, TypeError, r"mu_product=True"),
+                                (None, TypeError, r"mu_product=None")):
+        wrong = copy.deepcopy(saved)
+        wrong["state"][1]["mu_product"] = bad
+        with pytest.raises(error, match=pattern):
+            optimizer.load_state_dict(wrong)
+    missing = copy.deepcopy(saved)
+    del missing["state"][2]["mu_product"]
+    with pytest.raises(ValueError, match=r"parameter 2 lacks \['mu_product'\]"):
+        optimizer.load_state_dict(missing)
+    assert optimizer.state_dict()["state"][1]["mu_product"] == before["state"][1]["mu_product"]
+
+
+@pytest.mark.parametrize("cls, options", ALL, ids=IDS)
+def test_every_optimizer_steps_with_a_closure_as_without(cls, options):
+    with_closure, without = make_params(4), make_params(4)
+    first, second = cls(with_closure, **options), cls(without, **options)
+    for step in range(3):
+        def closure():
+            first.zero_grad()
+            loss = sum(((p * p).sum() * (step + 1) for p in with_closure), mg.Tensor(0.0))
+            loss.backward()
+            return loss
+
+        loss = first.step(closure)
+        second.zero_grad()
+        for p in without:
+            p.grad = 2 * (step + 1) * p.data
+        second.step()
+        assert isinstance(loss, mg.Tensor)
+    for p, q in zip(with_closure, without):
+        np.testing.assert_array_equal(p.data, q.data)
