@@ -9,6 +9,7 @@ from minigrad.optim.adagrad import AdaGrad, Adagrad
 from minigrad.optim.adam import Adam, AdamW
 from minigrad.optim.adamax import Adamax
 from minigrad.optim.asgd import ASGD
+from minigrad.optim.lbfgs import LBFGS
 from minigrad.optim.nadam import NAdam
 from minigrad.optim.optimizer import Optimizer
 from minigrad.optim.radam import RAdam
@@ -18,6 +19,6 @@ from minigrad.optim.sgd import SGD, Momentum
 
 __all__ = [
     "Optimizer", "SGD", "Momentum", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
-    "Adamax", "Adadelta", "NAdam", "RAdam", "Rprop", "ASGD",
+    "Adamax", "Adadelta", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS",
     "functional", "lr_scheduler",
 ]

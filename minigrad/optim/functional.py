@@ -41,6 +41,7 @@ without FMA and with a correctly rounded sqrt.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,7 @@ __all__ = [
     "radam_buffers", "radam_init", "radam",
     "rprop_buffers", "rprop_init", "rprop",
     "asgd_buffers", "asgd_scalars", "asgd_init", "asgd",
+    "lbfgs_init", "lbfgs", "strong_wolfe",
 ]
 
 
@@ -830,3 +832,236 @@ def asgd(
     state["mu"] = 1 / max(1, step - t0)
     if trace is not None:
         _record(trace, grad=g, ax=ax, update=param - before)
+
+
+# ---- L-BFGS --------------------------------------------------------------------------------
+
+def lbfgs_init(param: np.ndarray) -> State:
+    """A fresh L-BFGS state. The rest (``d``, ``t``, ``old_dirs``, ``old_stps``, ``ro``,
+    ``H_diag``, ``prev_flat_grad``, ``prev_loss``) appears after the first step."""
+    return {"func_evals": 0, "n_iter": 0}
+
+
+def _cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+                   bounds: tuple[float, float] | None = None) -> float:
+    """The minimizer of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, kept in
+    ``bounds`` (default: between x1 and x2); their midpoint when the cubic has no minimum."""
+    low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1**2 - g1 * g2
+    if d2_square < 0:
+        return (low + high) / 2.0
+    d2 = math.sqrt(d2_square)
+    if x1 <= x2:
+        at = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+    else:
+        at = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+    return min(max(at, low), high)
+
+
+def strong_wolfe(evaluate, t: float, d: np.ndarray, loss: float, grad: np.ndarray, gtd: float, *,
+                 c1: float = 1e-4, c2: float = 0.9, tolerance_change: float = 1e-9, max_ls: int = 25):
+    """A step length t along d that satisfies the strong Wolfe conditions
+
+        f(x + t d) <= f(x) + c1 t g.d           (sufficient decrease)
+        |g(x + t d).d| <= c2 |g.d|               (the slope has flattened)
+
+    by bracketing then zooming with cubic interpolation (Nocedal & Wright, algorithms 3.5 and
+    3.6; minFunc's and PyTorch's variant). ``evaluate(t) -> (loss, grad)`` at x + t d.
+    Returns (loss, grad, t, evaluations), the values at the step found (or at the best point
+    of the bracket when ``max_ls`` evaluations or ``tolerance_change`` end the search).
+    """
+    d_norm = float(np.max(np.abs(d)))
+    new_loss, new_grad = evaluate(t)
+    evaluations = 1
+    new_gtd = float(np.dot(new_grad, d))
+    prev_t, prev_loss, prev_grad, prev_gtd = 0.0, loss, grad, gtd
+    done = False
+    iteration = 0
+    bracket = None
+    while iteration < max_ls:
+        if new_loss > loss + c1 * t * gtd or (iteration > 1 and new_loss >= prev_loss):
+            bracket = [[prev_t, prev_loss, prev_grad, prev_gtd], [t, new_loss, new_grad, new_gtd]]
+            break
+        if abs(new_gtd) <= -c2 * gtd:
+            bracket = [[t, new_loss, new_grad, new_gtd]]
+            done = True
+            break
+        if new_gtd >= 0:
+            bracket = [[prev_t, prev_loss, prev_grad, prev_gtd], [t, new_loss, new_grad, new_gtd]]
+            break
+        # extrapolate: somewhere in [t + 0.01 (t - prev_t), 10 t]
+        t_next = _cubic_minimum(prev_t, prev_loss, prev_gtd, t, new_loss, new_gtd,
+                                bounds=(t + 0.01 * (t - prev_t), t * 10))
+        prev_t, prev_loss, prev_grad, prev_gtd = t, new_loss, new_grad, new_gtd
+        t = t_next
+        new_loss, new_grad = evaluate(t)
+        evaluations += 1
+        new_gtd = float(np.dot(new_grad, d))
+        iteration += 1
+    if bracket is None:  # max_ls evaluations without a bracket
+        bracket = [[0.0, loss, grad, gtd], [t, new_loss, new_grad, new_gtd]]
+
+    low, high = (0, 1) if bracket[0][1] <= bracket[-1][1] else (1, 0)
+    stuck = False  # the last trial was too close to an end of the bracket
+    while not done and iteration < max_ls:
+        (t0, f0, _, g0), (t1, f1, _, g1) = bracket
+        if abs(t1 - t0) * d_norm < tolerance_change:
+            break
+        t = _cubic_minimum(t0, f0, g0, t1, f1, g1)
+        top, bottom = max(t0, t1), min(t0, t1)
+        margin = 0.1 * (top - bottom)
+        if min(top - t, t - bottom) < margin:
+            if stuck or t >= top or t <= bottom:
+                t = top - margin if abs(t - top) < abs(t - bottom) else bottom + margin
+                stuck = False
+            else:
+                stuck = True
+        else:
+            stuck = False
+        new_loss, new_grad = evaluate(t)
+        evaluations += 1
+        new_gtd = float(np.dot(new_grad, d))
+        iteration += 1
+        if new_loss > loss + c1 * t * gtd or new_loss >= bracket[low][1]:
+            bracket[high] = [t, new_loss, new_grad, new_gtd]
+            low, high = (0, 1) if bracket[0][1] <= bracket[1][1] else (1, 0)
+        else:
+            if abs(new_gtd) <= -c2 * gtd:
+                done = True
+            elif new_gtd * (bracket[high][0] - bracket[low][0]) >= 0:
+                bracket[high] = bracket[low]
+            bracket[low] = [t, new_loss, new_grad, new_gtd]
+    t, new_loss, new_grad, _ = bracket[low]
+    return new_loss, new_grad, t, evaluations
+
+
+def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.ndarray:
+    """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion."""
+    if state["n_iter"] == 1:
+        state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
+        return np.negative(grad)
+    y = grad - state["prev_flat_grad"]
+    s = state["d"] * state["t"]
+    ys = float(np.dot(y, s))
+    old_dirs, old_stps, ro = state["old_dirs"], state["old_stps"], state["ro"]
+    if ys > 1e-10:  # only pairs with positive curvature keep H positive definite
+        if len(old_dirs) == history_size:
+            del old_dirs[0], old_stps[0], ro[0]
+        old_dirs.append(y)
+        old_stps.append(s)
+        ro.append(1.0 / ys)
+        state["H_diag"] = ys / float(np.dot(y, y))
+    alphas = [0.0] * len(old_dirs)
+    q = np.negative(grad)
+    for i in range(len(old_dirs) - 1, -1, -1):
+        alphas[i] = float(np.dot(old_stps[i], q)) * ro[i]
+        q += -alphas[i] * old_dirs[i]
+    r = q * state["H_diag"]
+    for i in range(len(old_dirs)):
+        beta = float(np.dot(old_dirs[i], r)) * ro[i]
+        r += (alphas[i] - beta) * old_stps[i]
+    return r
+
+
+def lbfgs(
+    param: np.ndarray,
+    closure,
+    state: State,
+    *,
+    lr: float = 1.0,
+    max_iter: int = 20,
+    max_eval: int | None = None,
+    tolerance_grad: float = 1e-7,
+    tolerance_change: float = 1e-9,
+    history_size: int = 100,
+    line_search_fn: str | None = None,
+    trace: dict | None = None,
+) -> float:
+    """Up to ``max_iter`` L-BFGS iterations (torch.optim.LBFGS; optax.lbfgs), in place on the
+    1-D array ``param``; returns the loss at the start.
+
+    ``closure() -> (loss, grad)`` evaluates the objective and its gradient at the current
+    contents of ``param`` (a float and a 1-D array like it). L-BFGS needs the loss, not only the
+    gradient: it compares losses to stop and to search along a line. Each iteration:
+
+        s_k = theta_k - theta_{k-1},  y_k = g_k - g_{k-1}   (the last ``history_size`` pairs
+                                                             with y.s > 1e-10 are kept)
+        d_k = -H_k g_k   (two-loop recursion; H_0 = (y.s / y.y) I from the newest pair)
+        theta_{k+1} = theta_k + t_k d_k,   t_k = lr (the first: lr * min(1, 1 / |g_0|_1)),
+                      or a strong Wolfe line search from there (line_search_fn="strong_wolfe")
+
+    It stops after ``max_iter`` iterations or ``max_eval`` evaluations (default
+    max_iter * 5 // 4), when max |g| <= tolerance_grad, when the step or the change of the
+    loss falls below tolerance_change, or when d is no longer a descent direction. State
+    (PyTorch's keys): ``func_evals``, ``n_iter`` (over all calls), ``d``, ``t``, ``old_dirs``
+    (y), ``old_stps`` (s), ``ro`` (1 / y.s), ``H_diag``, ``prev_flat_grad``, ``prev_loss``.
+    If ``closure`` raises, ``param`` and ``state`` are left as they were.
+    Trace: ``direction`` and ``step_size`` of the last iteration, ``evaluations``.
+    """
+    if max_eval is None:
+        max_eval = max_iter * 5 // 4
+    start_param = np.array(param, copy=True)
+    start_state = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+    try:
+        return _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad,
+                                 tolerance_change, history_size, line_search_fn, trace)
+    except BaseException:
+        np.copyto(param, start_param)
+        state.clear()
+        state.update(start_state)
+        raise
+
+
+def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
+                      history_size, line_search_fn, trace) -> float:
+    first_loss, grad = closure()
+    loss = first_loss
+    evaluations = 1
+    state["func_evals"] += 1
+    if np.max(np.abs(grad)) <= tolerance_grad:
+        return first_loss
+    for iteration in range(1, max_iter + 1):
+        state["n_iter"] += 1
+        d = _lbfgs_direction(grad, state, history_size)
+        state["prev_flat_grad"] = np.array(grad, copy=True)
+        state["prev_loss"] = loss
+        if state["n_iter"] == 1:
+            t = min(1.0, 1.0 / float(np.sum(np.abs(grad)))) * lr
+        else:
+            t = lr
+        state["d"], state["t"] = d, t
+        gtd = float(np.dot(grad, d))
+        if gtd > -tolerance_change:  # not a descent direction any more
+            break
+        if line_search_fn is not None:
+            start = np.array(param, copy=True)
+
+            def along_d(step: float):
+                np.add(start, step * d, out=param)
+                try:
+                    return closure()
+                finally:
+                    np.copyto(param, start)
+
+            loss, grad, t, spent = strong_wolfe(along_d, t, d, loss, grad, gtd, tolerance_change=tolerance_change,
+                                                max_ls=max_eval - evaluations)
+            state["t"] = t
+            param += t * d
+            converged = np.max(np.abs(grad)) <= tolerance_grad
+        else:
+            param += t * d
+            spent = 0
+            converged = False
+            if iteration != max_iter:  # the last iteration's loss is the next call's first
+                loss, grad = closure()
+                converged = np.max(np.abs(grad)) <= tolerance_grad
+                spent = 1
+        evaluations += spent
+        state["func_evals"] += spent
+        if trace is not None:
+            _record(trace, direction=d, step_size=t, evaluations=evaluations)
+        if (iteration == max_iter or evaluations >= max_eval or converged
+                or np.max(np.abs(d * t)) <= tolerance_change or abs(loss - state["prev_loss"]) < tolerance_change):
+            break
+    return first_loss

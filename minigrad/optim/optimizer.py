@@ -422,7 +422,7 @@ class Optimizer:
         [...]}`` with copies of every array, parameters named by their index across the groups."""
         index_of = {id(p): i for i, p in enumerate(self._indexed_params())}
         state = {
-            index_of[id(param)]: {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+            index_of[id(param)]: {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else copy.deepcopy(v))
                                   for k, v in param_state.items()}
             for param, param_state in self.state.items()
         }

@@ -60,6 +60,23 @@ CASES = [
 ]
 
 
+# L-BFGS on the 2-D Rosenbrock function from (-1.2, 1): 12 calls of step(closure). On two
+# coordinates NumPy's dot products and sums round as PyTorch's do (on longer vectors their
+# summation orders differ; tests/optim/test_lbfgs.py compares those to 1e-5).
+LBFGS_CASES = [
+    ("lbfgs", {"lr": 0.5, "history_size": 3, "max_iter": 7}),
+    ("lbfgs-lr1", {"lr": 1.0}),  # jumps to (19.6, 43.5) and back: sensitive to every rounding
+    ("lbfgs-strong-wolfe", {"lr": 1.0, "line_search_fn": "strong_wolfe"}),
+    ("lbfgs-strong-wolfe-short", {"lr": 0.3, "line_search_fn": "strong_wolfe", "history_size": 4, "max_eval": 12}),
+]
+LBFGS_CALLS = 12
+
+
+def rosenbrock(v: np.ndarray) -> tuple[float, np.ndarray]:
+    x, y = v
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
 def start_and_curvature(seed: int = 0):
     rng = np.random.default_rng(seed)
     start = [rng.standard_normal(shape) for shape in SHAPES]
@@ -82,7 +99,7 @@ def torch_trajectories() -> dict:
                         f"(runs {torch.backends.cpu.get_cpu_capability()})"}
 
     def sqrt(self):
-        return torch.from_numpy(np.sqrt(self.detach().numpy()))
+        return torch.from_numpy(np.asarray(np.sqrt(self.detach().numpy())))
 
     def sqrt_(self):
         self.copy_(sqrt(self))
@@ -106,6 +123,16 @@ def torch_trajectories() -> dict:
                 checkpoints[step] += [optimizer.state[p]["ax"].numpy().ravel().tolist()
                                       for p in params if "ax" in optimizer.state[p]]
         result[case_id] = checkpoints
+    for case_id, options in LBFGS_CASES:
+        point = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([point], **options)
+
+        def closure():
+            loss, grad = rosenbrock(point.detach().numpy())
+            point.grad = torch.from_numpy(grad)
+            return loss
+
+        result[case_id] = [[*point.detach().numpy().tolist(), optimizer.step(closure)] for _ in range(LBFGS_CALLS)]
     return result
 
 
@@ -153,6 +180,25 @@ def test_trajectory_agrees_with_pytorch_bit_for_bit(reference, case_id, minigrad
         last = str(STEPS - 1)
         spread = max(np.max(np.abs(a - b)) for a, b in zip(ours[last], nudged[last]))
         assert spread > 1e-6, f"{case_id}: an lr one ulp larger moved the end only by {spread:.1e}: not chaotic"
+
+
+@pytest.mark.parametrize("case_id, options", LBFGS_CASES, ids=[c[0] for c in LBFGS_CASES])
+def test_lbfgs_agrees_with_pytorch_bit_for_bit(reference, case_id, options):
+    import minigrad as mg
+    from minigrad import optim
+
+    point = mg.Tensor(np.array([-1.2, 1.0]), requires_grad=True)
+    optimizer = optim.LBFGS([point], **options)
+
+    def closure():
+        loss, grad = rosenbrock(point.data)
+        point.grad = grad
+        return loss
+
+    ours = [[*point.data.tolist(), optimizer.step(closure)] for _ in range(LBFGS_CALLS)]
+    # each row: the point before the call, then the loss the call returns
+    assert ours == reference[case_id]
+    assert np.abs(point.data - 1).max() < 1e-3
 
 
 if __name__ == "__main__":
