@@ -50,7 +50,7 @@ State = dict[str, Any]
 Scratch = tuple[np.ndarray, ...] | None
 
 __all__ = [
-    "init_state",
+    "init_state", "PARAM",
     "sgd_buffers", "sgd_init", "sgd",
     "adagrad_buffers", "adagrad_init", "adagrad",
     "rmsprop_buffers", "rmsprop_init", "rmsprop",
@@ -63,14 +63,26 @@ __all__ = [
     "rprop_buffers", "rprop_init", "rprop",
     "asgd_buffers", "asgd_scalars", "asgd_init", "asgd",
     "lbfgs_init", "lbfgs", "strong_wolfe",
+    "lion_buffers", "lion_init", "lion",
+    "adabelief_buffers", "adabelief_init", "adabelief",
+    "yogi_buffers", "yogi_init", "yogi",
+    "lamb_buffers", "lamb_init", "lamb",
+    "lookahead_sync",
+    "warmup_lr", "schedule_free_buffers", "schedule_free_scalars", "schedule_free_init", "schedule_free_eval",
+    "schedule_free_sgd", "schedule_free_adamw",
 ]
 
 
-def init_state(param: np.ndarray, buffers: dict[str, float]) -> State:
-    """A fresh state: ``step`` 0 and one array like ``param`` per buffer, filled with its start value."""
+# A buffer whose start value is this string starts as a copy of the parameter (schedule-free's z).
+PARAM = "param"
+
+
+def init_state(param: np.ndarray, buffers: dict[str, float | str]) -> State:
+    """A fresh state: ``step`` 0 and one array like ``param`` per buffer, filled with its start
+    value (a number, or ``PARAM``: a copy of ``param``)."""
     state: State = {"step": 0}
     for name, start in buffers.items():
-        state[name] = np.full_like(param, start)
+        state[name] = np.array(param, copy=True) if start is PARAM else np.full_like(param, start)
     return state
 
 
@@ -1065,3 +1077,405 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
                 or np.max(np.abs(d * t)) <= tolerance_change or abs(loss - state["prev_loss"]) < tolerance_change):
             break
     return first_loss
+
+
+# ---- beyond torch.optim: optax's Lion, AdaBelief, Yogi, LAMB, Lookahead, schedule-free ------
+# These follow optax's equations and its order of operations (optax writes a moving average
+# as (1 - beta) g + beta m; its updates u are added as theta + u).
+
+def _ema_(average: np.ndarray, x: np.ndarray, decay: float, tmp: np.ndarray, square: bool = False) -> None:
+    """average <- (1 - decay) * x + decay * average (x^2 if ``square``), as optax rounds it."""
+    np.multiply(x, x, out=tmp) if square else np.copyto(tmp, x)
+    tmp *= 1 - decay
+    average *= decay
+    np.add(tmp, average, out=average)
+
+
+def _bias_corrected(x: np.ndarray, decay: float, count: int, out: np.ndarray) -> np.ndarray:
+    """x / (1 - decay^count) (optax.tree.bias_correction)."""
+    return np.divide(x, 1 - decay**count, out=out)
+
+
+def lion_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0}
+
+
+def lion_init(param: np.ndarray) -> State:
+    return init_state(param, lion_buffers())
+
+
+def lion(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-4,
+    betas: tuple[float, float] = (0.9, 0.99),
+    weight_decay: float = 1e-3,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One Lion step (optax.lion; Chen et al. 2023), in place. betas = (b1, b2).
+
+        c_t = b1 m_{t-1} + (1 - b1) g_t
+        theta_t = theta_{t-1} - eta (sign(c_t) + weight_decay * theta_{t-1})
+        m_t = b2 m_{t-1} + (1 - b2) g_t                             (m_0 = 0; state "exp_avg")
+
+    Trace: ``grad``, ``direction`` (sign(c_t)), ``exp_avg``, ``update``.
+    """
+    beta1, beta2 = betas
+    direction, tmp = _scratch(param, scratch)
+    exp_avg = state["exp_avg"]
+    np.multiply(grad, 1 - beta1, out=direction)
+    np.multiply(exp_avg, beta1, out=tmp)
+    direction += tmp
+    np.sign(direction, out=direction)
+    _ema_(exp_avg, grad, beta2, tmp=tmp)
+    state["step"] += 1
+    if trace is not None:
+        _record(trace, grad=grad, direction=direction, exp_avg=exp_avg)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        direction += tmp
+    direction *= -lr
+    if trace is not None:
+        _record(trace, update=direction)
+    param += direction
+
+
+def adabelief_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_var": 0.0}
+
+
+def adabelief_init(param: np.ndarray) -> State:
+    return init_state(param, adabelief_buffers())
+
+
+def adabelief(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-16,
+    eps_root: float = 1e-16,
+    nesterov: bool = False,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One AdaBelief step (optax.adabelief; Zhuang et al. 2020), in place: Adam with the
+    variance of the gradient around its moving average (the "belief") in place of v_t.
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t                             (state "exp_avg")
+        s_t = b2 s_{t-1} + (1 - b2) (g_t - m_t)^2 + eps_root        (state "exp_avg_var")
+        m^_t = m_t / (1 - b1^t)   (nesterov: b1 m_t / (1 - b1^(t+1)) + (1 - b1) g_t / (1 - b1^t))
+        s^_t = s_t / (1 - b2^t)
+        theta_t = theta_{t-1} - eta m^_t / (sqrt(s^_t) + eps)
+
+    Trace: ``grad``, ``exp_avg``, ``exp_avg_var``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, tmp = _scratch(param, scratch)
+    exp_avg, exp_avg_var = state["exp_avg"], state["exp_avg_var"]
+    _ema_(exp_avg, grad, beta1, tmp=tmp)
+    np.subtract(grad, exp_avg, out=work)
+    _ema_(exp_avg_var, work, beta2, tmp=tmp, square=True)
+    exp_avg_var += eps_root
+    state["step"] += 1
+    t = state["step"]
+    if nesterov:
+        _bias_corrected(exp_avg, beta1, t + 1, out=work)
+        work *= beta1
+        _bias_corrected(grad, beta1, t, out=tmp)
+        tmp *= 1 - beta1
+        work += tmp
+    else:
+        _bias_corrected(exp_avg, beta1, t, out=work)
+    _bias_corrected(exp_avg_var, beta2, t, out=tmp)
+    np.sqrt(tmp, out=tmp)
+    tmp += eps
+    work /= tmp
+    work *= -lr
+    if trace is not None:
+        _record(trace, grad=grad, exp_avg=exp_avg, exp_avg_var=exp_avg_var, update=work)
+    param += work
+
+
+def yogi_buffers(initial_accumulator_value: float = 1e-6) -> dict[str, float]:
+    return {"exp_avg": initial_accumulator_value, "exp_avg_sq": initial_accumulator_value}
+
+
+def yogi_init(param: np.ndarray, initial_accumulator_value: float = 1e-6) -> State:
+    return init_state(param, yogi_buffers(initial_accumulator_value))
+
+
+def yogi(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-2,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-3,
+    eps_root: float = 0.0,
+    initial_accumulator_value: float = 1e-6,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One Yogi step (optax.yogi; Zaheer et al. 2018), in place: Adam whose v_t moves towards
+    g_t^2 by a fixed (1 - b2) g_t^2, in the direction of the difference, instead of
+    multiplicatively (v_t cannot collapse when gradients grow suddenly).
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t                    (m_0 = initial_accumulator_value)
+        v_t = v_{t-1} - (1 - b2) sign(v_{t-1} - g_t^2) g_t^2   (v_0 = initial_accumulator_value)
+        theta_t = theta_{t-1} - eta m^_t / (sqrt(v^_t + eps_root) + eps)   (m^, v^: Adam's)
+
+    ``initial_accumulator_value`` only sets the start (``yogi_init``). Trace: ``grad``,
+    ``exp_avg``, ``exp_avg_sq``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, tmp = _scratch(param, scratch)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    _ema_(exp_avg, grad, beta1, tmp=tmp)
+    np.multiply(grad, grad, out=work)
+    np.subtract(exp_avg_sq, work, out=tmp)
+    np.sign(tmp, out=tmp)
+    tmp *= 1 - beta2
+    tmp *= work
+    exp_avg_sq -= tmp
+    state["step"] += 1
+    t = state["step"]
+    _bias_corrected(exp_avg_sq, beta2, t, out=tmp)
+    if eps_root != 0:
+        tmp += eps_root
+    np.sqrt(tmp, out=tmp)
+    tmp += eps
+    _bias_corrected(exp_avg, beta1, t, out=work)
+    work /= tmp
+    work *= -lr
+    if trace is not None:
+        _record(trace, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, update=work)
+    param += work
+
+
+def lamb_buffers() -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+
+
+def lamb_init(param: np.ndarray) -> State:
+    return init_state(param, lamb_buffers())
+
+
+def _segment_norms(x: np.ndarray, segments, tmp: np.ndarray) -> np.ndarray:
+    """The 2-norm of x, or of each segment (start, stop) of a flat x (one summation routine
+    for both, so a parameter's norm has the same bits alone or in a flat buffer)."""
+    np.multiply(x, x, out=tmp)
+    starts = [0] if segments is None else [start for start, _ in segments]
+    return np.sqrt(np.add.reduceat(tmp.reshape(-1), starts))
+
+
+def lamb(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-6,
+    eps_root: float = 0.0,
+    weight_decay: float = 0.0,
+    segments: list[tuple[int, int]] | None = None,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One LAMB step (optax.lamb; You et al. 2020), in place: AdamW's update rescaled, per
+    parameter tensor, to a fixed ratio of that tensor's norm (a layer-wise trust ratio).
+
+        m_t, v_t, m^_t, v^_t as Adam's               (states "exp_avg", "exp_avg_sq")
+        u_t = m^_t / (sqrt(v^_t + eps_root) + eps) + weight_decay * theta_{t-1}
+        r_t = ||theta_{t-1}|| / ||u_t||   (1 if either norm is 0)
+        theta_t = theta_{t-1} - eta r_t u_t
+
+    The norms are over each parameter tensor: for a flat buffer holding several, pass their
+    ``segments`` [(start, stop), ...] (the optimizer does). Trace: ``grad``, ``exp_avg``,
+    ``exp_avg_sq``, ``trust_ratio``, ``update``.
+    """
+    beta1, beta2 = betas
+    work, tmp = _scratch(param, scratch)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    _ema_(exp_avg, grad, beta1, tmp=tmp)
+    _ema_(exp_avg_sq, grad, beta2, tmp=tmp, square=True)
+    state["step"] += 1
+    t = state["step"]
+    _bias_corrected(exp_avg_sq, beta2, t, out=tmp)
+    if eps_root != 0:
+        tmp += eps_root
+    np.sqrt(tmp, out=tmp)
+    tmp += eps
+    _bias_corrected(exp_avg, beta1, t, out=work)
+    work /= tmp
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        work += tmp
+    param_norms = _segment_norms(param, segments, tmp)
+    update_norms = _segment_norms(work, segments, tmp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where((param_norms == 0) | (update_norms == 0), 1.0, param_norms / update_norms)
+    if segments is None:
+        work *= ratios[0]
+    else:
+        for (start, stop), ratio in zip(segments, ratios):
+            work[start:stop] *= ratio
+    work *= -lr
+    if trace is not None:
+        _record(trace, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, trust_ratio=ratios, update=work)
+    param += work
+
+
+def lookahead_sync(fast: np.ndarray, slow: np.ndarray, slow_step_size: float = 0.5) -> None:
+    """Lookahead's synchronisation (optax.lookahead; Zhang et al. 2019), in place:
+
+        slow <- slow + alpha (fast - slow),   fast <- slow        (alpha = slow_step_size)
+
+    every ``sync_period`` steps of the fast (inner) optimizer.
+    """
+    np.subtract(fast, slow, out=fast)
+    fast *= slow_step_size
+    slow += fast
+    np.copyto(fast, slow)
+
+
+# ---- schedule-free SGD and AdamW (optax.contrib; Defazio et al. 2024) ---------------------
+
+def warmup_lr(lr: float, count: int, warmup_steps: int) -> float:
+    """optax.warmup_constant_schedule(0, lr, warmup_steps) at ``count``: linear from 0 to lr."""
+    if warmup_steps <= 0:
+        return lr
+    fraction = 1 - min(max(count, 0), warmup_steps) / warmup_steps
+    return (0 - lr) * fraction + lr
+
+
+def schedule_free_buffers(adam: bool = False) -> dict[str, float | str]:
+    """``z``: the SGD (or Adam) iterate, starting at the parameter; ``exp_avg_sq`` for AdamW."""
+    return {"z": PARAM, "exp_avg_sq": 0.0} if adam else {"z": PARAM}
+
+
+def schedule_free_scalars() -> dict[str, float]:
+    """``weight_sum``: the sum of the averaging weights; ``max_lr``: the largest lr so far."""
+    return {"weight_sum": 0.0, "max_lr": 0.0}
+
+
+def schedule_free_init(param: np.ndarray, adam: bool = False) -> State:
+    return {**init_state(param, schedule_free_buffers(adam)), **schedule_free_scalars()}
+
+
+def schedule_free_eval(param: np.ndarray, state: State, b1: float, out: np.ndarray | None = None) -> np.ndarray:
+    """The point to evaluate (optax.contrib.schedule_free_eval_params): x = (y - (1 - b1) z) / b1."""
+    out = np.multiply(state["z"], 1.0 - b1, out=out)
+    np.subtract(param, out, out=out)
+    out /= b1
+    return out
+
+
+def _schedule_free_step(param, state, base_update, b1: float, lr: float, weight_lr_power: float,
+                        warmup_steps: int, work, tmp, trace) -> None:
+    """The schedule-free averaging around a base optimizer's update u (in ``work``):
+
+        z_t = z_{t-1} + u_t,                    c_t = w_t / (w_1 + ... + w_t),  w_t = max_lr^power
+        x_t = (1 - c_t) x_{t-1} + c_t z_t,      x_{t-1} = (y_{t-1} - (1 - b1) z_{t-1}) / b1
+        y_t = b1 x_t + (1 - b1) z_t             (y: the parameters, where gradients are taken)
+    """
+    lr_now = warmup_lr(lr, state["step"] + 1, warmup_steps)
+    max_lr = max(state["max_lr"], lr_now)
+    weight = max_lr**weight_lr_power
+    total = state["weight_sum"] + weight
+    ck = weight / total if total != 0 else (math.nan if math.isnan(weight) else 0.0)
+    z = state["z"]
+    x = schedule_free_eval(param, state, b1, out=tmp)
+    z += base_update
+    x *= 1.0 - ck
+    np.multiply(z, ck, out=work)
+    x += work
+    x *= b1
+    np.multiply(z, 1.0 - b1, out=work)
+    x += work
+    np.subtract(x, param, out=work)  # the update y_t - y_{t-1}, added as any optimizer's
+    state["max_lr"], state["weight_sum"] = max_lr, total
+    state["step"] += 1
+    if trace is not None:
+        _record(trace, z=z, update=work)
+    param += work
+
+
+def schedule_free_sgd(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 1.0,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    warmup_steps: int = 0,
+    weight_lr_power: float = 2.0,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One schedule-free SGD step (optax.contrib.schedule_free_sgd; ``momentum`` is optax's b1),
+    in place. The base update is u_t = -eta_t (g_t + weight_decay * y_{t-1}), g_t taken at y.
+
+    With ``warmup_steps``, eta rises linearly from 0 over that many steps; as in optax, the
+    base update uses eta at the step count before this step and the averaging weight at the
+    count after it. Evaluate at ``schedule_free_eval``. See ``_schedule_free_step``.
+    """
+    work, tmp = _scratch(param, scratch)
+    base_lr = warmup_lr(lr, state["step"], warmup_steps)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=work)
+        work += grad
+    else:
+        np.copyto(work, grad)
+    work *= -base_lr
+    _schedule_free_step(param, state, work, momentum, lr, weight_lr_power, warmup_steps, work=work, tmp=tmp,
+                        trace=trace)
+
+
+def schedule_free_adamw(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: State,
+    *,
+    lr: float = 2.5e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    warmup_steps: int = 0,
+    weight_lr_power: float = 2.0,
+    scratch: Scratch = None,
+    trace: dict | None = None,
+) -> None:
+    """One schedule-free AdamW step (optax.contrib.schedule_free_adamw), in place: schedule-free
+    averaging around RMSProp with bias correction (Adam without its momentum; b1 = betas[0]
+    does the averaging instead):
+
+        v_t = b2 v_{t-1} + (1 - b2) g_t^2                     (state "exp_avg_sq")
+        u_t = -eta_t (g_t / (sqrt(v_t / (1 - b2^t)) + eps) + weight_decay * y_{t-1})
+
+    Warmup and the averaging as in ``schedule_free_sgd``. Uses three scratch arrays.
+    """
+    beta1, beta2 = betas
+    work, tmp, spare = _scratch(param, scratch, 3)
+    base_lr = warmup_lr(lr, state["step"], warmup_steps)
+    exp_avg_sq = state["exp_avg_sq"]
+    _ema_(exp_avg_sq, grad, beta2, tmp=tmp, square=True)
+    _bias_corrected(exp_avg_sq, beta2, state["step"] + 1, out=tmp)
+    np.sqrt(tmp, out=tmp)
+    tmp += eps
+    np.divide(1.0, tmp, out=tmp)
+    np.multiply(tmp, grad, out=work)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        work += tmp
+    work *= -base_lr
+    _schedule_free_step(param, state, work, beta1, lr, weight_lr_power, warmup_steps, work=spare, tmp=tmp,
+                        trace=trace)

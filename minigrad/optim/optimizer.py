@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from minigrad.autograd import enable_grad
+from minigrad.optim import functional as F
 from minigrad.tensor import Tensor
 
 ParamGroup = dict[str, Any]
@@ -368,7 +369,10 @@ class Optimizer:
             for name, start in buffers.items():
                 if name not in state:
                     view = chunk.buffer_views[name][index]
-                    view.fill(start)
+                    if start is F.PARAM:
+                        np.copyto(view, chunk.data_views[index])
+                    else:
+                        view.fill(start)
                     state[name] = view
         return state
 
@@ -405,13 +409,18 @@ class Optimizer:
             if states[index] is None or len(states[index]) != size:
                 states[index] = self._state_of(chunk, index, buffers, scalars)
         chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
-        self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch)
+        self._update_chunk(chunk, chunk_state, group)
         new_step = chunk_state["step"]
         new_scalars = [(name, chunk_state[name]) for name in scalars]
         for state in states:
             state["step"] = new_step
             for name, value in new_scalars:
                 state[name] = value
+
+    def _update_chunk(self, chunk: _Chunk, chunk_state: dict[str, Any], group: ParamGroup) -> None:
+        """The rule on a whole flat chunk (a rule that needs to know where each parameter lies in
+        the buffer, as LAMB's per-tensor norms do, overrides this and reads ``chunk.bounds``)."""
+        self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch)
 
     # ---- saving and resuming ------------------------------------------------------------------
     def _indexed_params(self) -> list[Tensor]:

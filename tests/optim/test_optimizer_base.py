@@ -21,6 +21,12 @@ ALL = [
     (optim.RAdam, {"lr": 0.01, "betas": (0.5, 0.7)}),  # beta2 = 0.7: rectified from step 10 on
     (optim.Rprop, {"lr": 0.01, "maximize": True}),
     (optim.ASGD, {"lr": 0.01, "t0": 3.0, "weight_decay": 0.01}),
+    (optim.Lion, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.AdaBelief, {"lr": 0.01, "nesterov": True}),
+    (optim.Yogi, {"lr": 0.01}),
+    (optim.LAMB, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.ScheduleFreeSGD, {"lr": 0.1, "weight_decay": 0.01, "warmup_steps": 3}),
+    (optim.ScheduleFreeAdamW, {"lr": 0.01, "weight_decay": 0.01}),
 ]
 IDS = [f"{cls.__name__}-{options}" for cls, options in ALL]
 
