@@ -12,11 +12,13 @@ Each rule is a pair:
   ``state["step"]``. ``grad`` is only read.
 
 ``scratch`` is an optional tuple of arrays shaped like ``param`` that the rule may overwrite
-(two for most rules; ``SCRATCH_ARRAYS`` names the rules that need more); passing the same
-ones every step makes a step allocation-free. ``trace``, if a dict, receives
-copies of the step's intermediate values (the effective gradient, bias-corrected moments,
-the denominator, the update actually added to ``param``): the lab records them; when it is
-None they cost nothing.
+(two for most rules, three for ``adadelta`` and ``schedule_free_adamw``); passing the same
+ones every step makes a step allocation-free. A few rules keep numbers beside the arrays in
+``state`` (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``, schedule-free's ``weight_sum``
+and ``max_lr``), and ``lbfgs`` is called with a closure instead of a gradient. ``trace``, if
+a dict, receives copies of the step's intermediate values (the effective gradient,
+bias-corrected moments, the denominator, the update actually added to ``param``): the lab
+records them; when it is None they cost nothing.
 
     >>> import numpy as np
     >>> x = np.array([9.0])                       # RMSProp on f(x) = x^2, the slides' numbers
@@ -25,9 +27,11 @@ None they cost nothing.
     >>> round(float(x[0]), 4), state["step"], round(float(state["square_avg"][0]), 6)
     (8.6838, 1, 32.4)
 
-Hyperparameter names and defaults are torch.optim's. The arithmetic keeps to +, -, *, /, sqrt
-and max (correctly rounded in IEEE arithmetic), so an update gives the same bits whether it
-runs on one parameter or on a flat buffer holding many.
+Hyperparameter names and defaults are torch.optim's (optax's for the rules PyTorch lacks:
+Lion, AdaBelief, Yogi, LAMB, Lookahead, schedule-free). The arithmetic keeps to elementwise
++, -, *, /, sqrt, abs, sign, max and clip (exact or correctly rounded in IEEE arithmetic), so
+an update gives the same bits whether it runs on one parameter or on a flat buffer holding
+many (LAMB's per-tensor norms are summed by one routine in both cases).
 
 Where a rule is PyTorch's, it also does PyTorch's operations in PyTorch's order (a moving
 average is ``lerp`` as PyTorch computes it, ``addcmul`` is ``x + (value * a) * b``, ``addcdiv``
@@ -1085,8 +1089,11 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
 
 def _ema_(average: np.ndarray, x: np.ndarray, decay: float, tmp: np.ndarray, square: bool = False) -> None:
     """average <- (1 - decay) * x + decay * average (x^2 if ``square``), as optax rounds it."""
-    np.multiply(x, x, out=tmp) if square else np.copyto(tmp, x)
-    tmp *= 1 - decay
+    if square:
+        np.multiply(x, x, out=tmp)
+        tmp *= 1 - decay
+    else:
+        np.multiply(x, 1 - decay, out=tmp)
     average *= decay
     np.add(tmp, average, out=average)
 

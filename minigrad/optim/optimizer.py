@@ -96,6 +96,9 @@ def set_grad_array(param: Tensor, array: np.ndarray | None) -> None:
     param.grad = array
 
 
+_NO_SCALARS: dict[str, float] = {}  # shared, never written: most rules keep no scalar state
+
+
 class _Chunk:
     """The parameters of one group that share a dtype, updated together.
 
@@ -273,7 +276,7 @@ class Optimizer:
         """Per-parameter state that is one number rather than an array (NAdam's ``mu_product``,
         ASGD's ``eta`` and ``mu``), with its start value. Like ``step`` it is the same for all
         parameters of a chunk that have always been updated together."""
-        return {}
+        return _NO_SCALARS
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: ParamGroup,
                 scratch: tuple[np.ndarray, ...]) -> None:
@@ -301,7 +304,7 @@ class Optimizer:
 
         ``closure`` (as in PyTorch) recomputes the loss and its gradients; it runs with
         gradients enabled before the update."""
-        loss = self._evaluate(closure)
+        loss = self._evaluate(closure) if closure is not None else None
         for group_chunks in self._chunks:
             for chunk in group_chunks:
                 chunk.adopt_replaced_data()  # moves no value: safe even if a check below fails
@@ -396,8 +399,11 @@ class Optimizer:
         params = chunk.params
         grads = [grad_array(p) for p in params]
         states = [self.state.get(p) for p in params]
-        counters = [self._counters(state, scalars) for state in states]
-        if any(g is None for g in grads) or any(c != counters[0] for c in counters):
+        if scalars:
+            counters = [self._counters(state, scalars) for state in states]
+        else:  # the common case, kept cheap: the step counts alone
+            counters = [0 if state is None else state["step"] for state in states]
+        if counters.count(counters[0]) != len(counters) or any(g is None for g in grads):
             for index, grad in enumerate(grads):
                 self._step_param(chunk, index, grad, group, buffers, scalars)
             return
@@ -408,13 +414,17 @@ class Optimizer:
                 set_grad_array(param, view)
             if states[index] is None or len(states[index]) != size:
                 states[index] = self._state_of(chunk, index, buffers, scalars)
-        chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
+        if scalars:
+            chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
+        else:
+            chunk_state = {"step": counters[0], **chunk.buffers}
         self._update_chunk(chunk, chunk_state, group)
         new_step = chunk_state["step"]
-        new_scalars = [(name, chunk_state[name]) for name in scalars]
         for state in states:
             state["step"] = new_step
-            for name, value in new_scalars:
+        for name in scalars:
+            value = chunk_state[name]
+            for state in states:
                 state[name] = value
 
     def _update_chunk(self, chunk: _Chunk, chunk_state: dict[str, Any], group: ParamGroup) -> None:
