@@ -105,7 +105,7 @@ def make_minigrad(name: str, options: dict, params: list[np.ndarray], grads: lis
     if name == "LBFGS":
         def closure():  # the gradient of |theta|^2 / 2, written where backward would write it
             for tensor in tensors:
-                np.copyto(tensor.grad, tensor.data)
+                np.copyto(np.asarray(tensor.grad), tensor.data)
             return 0.0
         step = lambda: optimizer.step(closure)  # noqa: E731
     else:

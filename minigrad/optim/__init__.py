@@ -1,4 +1,6 @@
-"""Optimizers and learning-rate schedules, with torch.optim's names, defaults and update rules.
+"""Optimizers and learning-rate schedules, with torch.optim's names, defaults and update rules
+(and optax's for the optimizers PyTorch lacks: Lion, AdaBelief, Yogi, LAMB, Lookahead,
+ScheduleFreeSGD, ScheduleFreeAdamW).
 
 The update rules themselves live in ``functional`` as small in-place functions on NumPy
 arrays; the classes here hold parameter groups and state and call them.

@@ -15,8 +15,10 @@ class _ScheduleFree(Optimizer):
 
     Gradients are taken at y (what the parameters hold while training); the point to evaluate
     is x, an average of the base optimizer's iterates z. ``eval()`` puts x into the parameters
-    (for validation, testing, saving a model), ``train()`` puts y back, bit for bit; ``step()``
-    refuses to run in eval mode. ``eval_params()`` gives x without touching the parameters.
+    (for validation, testing, saving a model to use), ``train()`` puts y back, bit for bit;
+    ``step()`` refuses to run in eval mode. ``eval_params()`` gives x without touching the
+    parameters. To resume training later, save the model and the optimizer in train mode
+    (the state holds z, and y is what the parameters hold then).
     """
 
     def __init__(self, params: Iterable, defaults: dict[str, Any], flat: bool):
