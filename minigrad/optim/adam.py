@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from minigrad.optim import functional as F
-from minigrad.optim.optimizer import Optimizer, check_flag, check_nonnegative, check_unit_interval
+from minigrad.optim.optimizer import Optimizer, as_pair, check_betas, check_flag, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -53,7 +53,7 @@ class Adam(Optimizer):
         eps_hat: bool = False,
         flat: bool = True,
     ):
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
+        defaults = dict(lr=lr, betas=as_pair(betas), eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay, bias_correction=bias_correction,
                         eps_inside_sqrt=eps_inside_sqrt, eps_hat=eps_hat)
@@ -61,11 +61,7 @@ class Adam(Optimizer):
 
     def _validate(self, group) -> None:
         super()._validate(group)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas!r} (must be a pair (beta1, beta2))")
-        check_unit_interval("beta1 (betas[0])", betas[0])
-        check_unit_interval("beta2 (betas[1])", betas[1])
+        check_betas(group["betas"])
         check_nonnegative("eps", group["eps"])
         check_nonnegative("weight_decay", group["weight_decay"])
         for flag in ("amsgrad", "maximize", "decoupled_weight_decay", "eps_inside_sqrt", "eps_hat"):

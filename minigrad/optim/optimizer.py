@@ -26,7 +26,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from minigrad.autograd import grad_buffer_tensor, enable_grad
+from minigrad.autograd import enable_grad, grad_buffer_tensor
+from minigrad.optim import functional as F
 from minigrad.tensor import Tensor
 
 ParamGroup = dict[str, Any]
@@ -57,27 +58,66 @@ def check_flag(name: str, value: Any) -> None:
         raise TypeError(f"Invalid {name}: {value!r} (must be True or False)")
 
 
+def check_pair(name: str, value: Any) -> None:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"Invalid {name}: {value!r} (must be a pair)")
+
+
+def check_betas(betas: Any) -> None:
+    """(beta1, beta2), each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (must be a pair (beta1, beta2))")
+    check_unit_interval("beta1 (betas[0])", betas[0])
+    check_unit_interval("beta2 (betas[1])", betas[1])
+
+
+def as_pair(value: Any) -> Any:
+    """A list given for a pair (betas, etas) is kept as a tuple, as PyTorch users write both."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+# ---- the one place where a parameter's gradient is read or set --------------------------------
+
 def grad_array(param: Tensor) -> np.ndarray | None:
-    """The array of ``param``'s gradient (``.grad`` is a Tensor), or None."""
+    """``param``'s gradient as the NumPy array the update rules read, or None.
+
+    Every read of a gradient in ``minigrad.optim`` goes through here (and every write through
+    ``set_grad_array``), so how a Tensor holds its gradient (``.grad`` is a Tensor) is
+    decided in these two functions.
+    """
     grad = param._grad
     return None if grad is None else grad.data
 
 
-def set_grad_to_buffer(param: Tensor) -> None:
-    """Make ``param.grad`` the Tensor around its slot of the flat gradient buffer."""
-    param._grad = grad_buffer_tensor(param)
+def set_grad_array(param: Tensor, array: np.ndarray | None) -> None:
+    """Make ``array`` (or None) ``param``'s gradient. Its slot of the flat gradient buffer
+    is wrapped once and reused (no new Tensor per step)."""
+    if array is None:
+        param._grad = None
+    elif array is param._grad_buffer:
+        param._grad = grad_buffer_tensor(param)
+    else:
+        param.grad = array
+
+
+_NO_SCALARS: dict[str, float] = {}  # shared, never written: most rules keep no scalar state
 
 
 class _Chunk:
     """The parameters of one group that share a dtype, updated together.
 
-    ``data``/``grad``/``buffers[name]``/``scratch`` are the arrays an update runs on: flat
+    ``data``/``grad_flat``/``buffers[name]``/``scratch`` are the arrays an update runs on: flat
     1-D buffers when the chunk holds several parameters, the parameter's own arrays when it
     holds one. ``*_views[i]`` are the per-parameter arrays (views into the flat buffers).
     """
 
-    def __init__(self, params: list[Tensor]):
+    def __init__(self, params: list[Tensor], scratch_arrays: int = 2):
         self.params = params
+        self.scratch_arrays = scratch_arrays
         self.flat = len(params) > 1
         self.shapes = [p.data.shape for p in params]
         self.dtype = params[0].data.dtype
@@ -92,20 +132,23 @@ class _Chunk:
             for param, view in zip(params, self.data_views):
                 view[...] = param.data
                 param.data = view
-            self.grad = np.zeros(self.size, self.dtype)
-            self.grad_views = self.views_of(self.grad)
+            self.grad_flat = np.zeros(self.size, self.dtype)
+            self.grad_views = self.views_of(self.grad_flat)
             for param, view in zip(params, self.grad_views):
                 param._grad_buffer = view  # backward may write the gradient there: no copy at step()
-            scratch = np.empty((2, self.size), self.dtype)
-            self.scratch = (scratch[0], scratch[1])
-            self.scratch_views = list(zip(self.views_of(scratch[0]), self.views_of(scratch[1])))
+            scratch = np.empty((scratch_arrays, self.size), self.dtype)
+            self.scratch = tuple(scratch)
+            self.scratch_views = list(zip(*(self.views_of(row) for row in scratch)))
         else:
             self.data = params[0].data
             self.data_views = [self.data]
-            self.grad = None
+            self.grad_flat = None
             self.grad_views = [None]
-            self.scratch = (np.empty_like(self.data), np.empty_like(self.data))
-            self.scratch_views = [self.scratch]
+            self.own_scratch()
+
+    def own_scratch(self) -> None:
+        self.scratch = tuple(np.empty_like(self.data) for _ in range(self.scratch_arrays))
+        self.scratch_views = [self.scratch]
 
     def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[start:stop].reshape(shape) for (start, stop), shape in zip(self.bounds, self.shapes)]
@@ -128,8 +171,7 @@ class _Chunk:
             else:
                 self.data = new
                 self.data_views[0] = new
-                self.scratch = (np.empty_like(new), np.empty_like(new))
-                self.scratch_views = [self.scratch]
+                self.own_scratch()
 
     def ensure_buffers(self, buffers: dict[str, float]) -> None:
         """Allocate the state buffers a rule needs (contents are set per parameter)."""
@@ -223,21 +265,29 @@ class Optimizer:
 
     def _make_chunks(self, params: list[Tensor]) -> list[_Chunk]:
         if not self.flat:
-            return [_Chunk([p]) for p in params]
+            return [_Chunk([p], self._scratch_arrays) for p in params]
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for param in params:
             by_dtype.setdefault(param.data.dtype, []).append(param)
-        return [_Chunk(same_dtype) for same_dtype in by_dtype.values()]
+        return [_Chunk(same_dtype, self._scratch_arrays) for same_dtype in by_dtype.values()]
 
     # ---- what a subclass provides -------------------------------------------------------------
+    _scratch_arrays = 2  # how many arrays like a parameter its rule may overwrite per step
+
     def _validate(self, group: ParamGroup) -> None:
         check_nonnegative("lr", group["lr"])
 
     def _buffers(self, group: ParamGroup) -> dict[str, float]:
         raise NotImplementedError
 
+    def _scalars(self, group: ParamGroup) -> dict[str, float]:
+        """Per-parameter state that is one number rather than an array (NAdam's ``mu_product``,
+        ASGD's ``eta`` and ``mu``), with its start value. Like ``step`` it is the same for all
+        parameters of a chunk that have always been updated together."""
+        return _NO_SCALARS
+
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: ParamGroup,
-                scratch: tuple[np.ndarray, np.ndarray]) -> None:
+                scratch: tuple[np.ndarray, ...]) -> None:
         raise NotImplementedError
 
     # ---- the step --------------------------------------------------------------------------
@@ -247,118 +297,159 @@ class Optimizer:
             for chunk in group_chunks:
                 if set_to_none:
                     for param in chunk.params:
-                        param._grad = None
+                        set_grad_array(param, None)
                     continue
                 grads = [grad_array(p) for p in chunk.params]
                 if chunk.flat and all(g is v for g, v in zip(grads, chunk.grad_views)):
-                    chunk.grad.fill(0)
+                    chunk.grad_flat.fill(0)
                     continue
                 for grad in grads:
                     if grad is not None:
                         grad.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; returns ``closure()`` if one is given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        """Update every parameter that has a gradient; returns ``closure()`` if one is given.
+
+        ``closure`` (as in PyTorch) recomputes the loss and its gradients; it runs with
+        gradients enabled before the update."""
+        loss = self._evaluate(closure) if closure is not None else None
         for group_chunks in self._chunks:
             for chunk in group_chunks:
                 chunk.adopt_replaced_data()  # moves no value: safe even if a check below fails
-        self._check_grads()  # all of them before any update, so a bad one changes nothing
+        self._check_step_inputs()  # all of them before any update, so a bad one changes nothing
         for group, group_chunks in zip(self.param_groups, self._chunks):
-            buffers = self._buffers(group)
+            buffers, scalars = self._buffers(group), self._scalars(group)
             for chunk in group_chunks:
                 chunk.ensure_buffers(buffers)
                 if chunk.flat:
-                    self._step_flat_chunk(chunk, group, buffers)
+                    self._step_flat_chunk(chunk, group, buffers, scalars)
                 else:
-                    self._step_param(chunk, 0, grad_array(chunk.params[0]), group, buffers)
+                    self._step_param(chunk, 0, grad_array(chunk.params[0]), group, buffers, scalars)
         return loss
 
-    def _check_grads(self) -> None:
-        """Every gradient is None or a NumPy array of its parameter's shape and dtype."""
+    @staticmethod
+    def _evaluate(closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        if not callable(closure):
+            raise TypeError(f"step(closure): the closure must be a function, got {closure!r:.60}")
+        with enable_grad():
+            return closure()
+
+    def _where(self, number: int, param: Tensor) -> str:
+        index = next(i for i, p in enumerate(self.param_groups[number]["params"]) if p is param)
+        return f"parameter {index} of group {number}"
+
+    def _check_step_inputs(self) -> None:
+        """Every gradient is None or a NumPy array of its parameter's shape and dtype, and every
+        parameter with a gradient can be written in place."""
         for number, group_chunks in enumerate(self._chunks):
             for chunk in group_chunks:
                 for param, shape in zip(chunk.params, chunk.shapes):
-                    grad = None if param._grad is None else param._grad.data
-                    if grad is None or (type(grad) is np.ndarray and grad.shape == shape
-                                        and grad.dtype == chunk.dtype):
+                    grad = grad_array(param)
+                    if grad is None:
                         continue
-                    index = next(i for i, p in enumerate(self.param_groups[number]["params"]) if p is param)
-                    where = f"parameter {index} of group {number}"
-                    if not isinstance(grad, np.ndarray):
-                        raise TypeError(f"the gradient of {where} is a {type(grad).__name__}, not a NumPy array")
-                    if grad.shape != shape:
+                    if type(grad) is not np.ndarray or grad.shape != shape or grad.dtype != chunk.dtype:
+                        self._raise_bad_grad(number, param, grad, shape, chunk.dtype)
+                    if not chunk.flat and not chunk.data.flags.writeable:
                         raise ValueError(
-                            f"the gradient of {where} has shape {grad.shape} but the parameter has shape {shape}"
-                        )
-                    if grad.dtype != chunk.dtype:
-                        raise TypeError(
-                            f"the gradient of {where} has dtype {grad.dtype} but the parameter has "
-                            f"dtype {chunk.dtype}"
+                            f"{self._where(number, param)} (shape {shape}) holds a read-only array, "
+                            f"which the optimizer cannot update in place; give the Tensor a writable "
+                            f"copy (p.data = p.data.copy())"
                         )
 
-    def _state_of(self, chunk: _Chunk, index: int, buffers: dict[str, float]) -> dict[str, Any]:
-        """state[p], created on first use with every buffer at its start value."""
+    def _raise_bad_grad(self, number: int, param: Tensor, grad: Any, shape: tuple, dtype: np.dtype) -> None:
+        where = self._where(number, param)
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"the gradient of {where} is a {type(grad).__name__}, not a NumPy array")
+        if grad.shape != shape:
+            raise ValueError(f"the gradient of {where} has shape {grad.shape} but the parameter has shape {shape}")
+        raise TypeError(f"the gradient of {where} has dtype {grad.dtype} but the parameter has dtype {dtype}")
+
+    def _state_of(self, chunk: _Chunk, index: int, buffers: dict[str, float],
+                  scalars: dict[str, float]) -> dict[str, Any]:
+        """state[p], created on first use with every buffer and scalar at its start value; one
+        that a hyperparameter change left without a buffer it now needs gets it."""
         param = chunk.params[index]
         state = self.state.get(param)
         if state is None:
-            state = {"step": 0}
-            for name, start in buffers.items():
-                view = chunk.buffer_views[name][index]
-                view.fill(start)
-                state[name] = view
-            self.state[param] = state
-        elif len(state) != len(buffers) + 1:  # a hyperparameter change asks for a new buffer
+            state = self.state[param] = {"step": 0}
+        if len(state) != 1 + len(scalars) + len(buffers):
+            for name, start in scalars.items():
+                state.setdefault(name, start)
             for name, start in buffers.items():
                 if name not in state:
                     view = chunk.buffer_views[name][index]
-                    view.fill(start)
+                    if start is F.PARAM:
+                        np.copyto(view, chunk.data_views[index])
+                    else:
+                        view.fill(start)
                     state[name] = view
         return state
 
-    def _step_param(self, chunk: _Chunk, index: int, grad, group: ParamGroup, buffers) -> None:
+    def _step_param(self, chunk: _Chunk, index: int, grad, group: ParamGroup, buffers, scalars) -> None:
         if grad is None:
             return
-        state = self._state_of(chunk, index, buffers)
+        state = self._state_of(chunk, index, buffers, scalars)
         self._update(chunk.data_views[index], grad, state, group, chunk.scratch_views[index])
 
-    def _step_flat_chunk(self, chunk: _Chunk, group: ParamGroup, buffers) -> None:
+    @staticmethod
+    def _counters(state: dict[str, Any] | None, scalars: dict[str, float]) -> tuple:
+        """(step, scalar state...) of one parameter: a chunk updates as one when all agree."""
+        if state is None:
+            return (0, *scalars.values())
+        return (state["step"], *(state.get(name, start) for name, start in scalars.items()))
+
+    def _step_flat_chunk(self, chunk: _Chunk, group: ParamGroup, buffers, scalars) -> None:
         """One update for the whole chunk when every parameter has a gradient and the same step
-        count; otherwise parameter by parameter (the same rule on views, the same bits)."""
+        count (and scalar state); otherwise parameter by parameter (the same rule on views, the
+        same bits)."""
         params = chunk.params
-        grads = [None if p._grad is None else p._grad.data for p in params]
+        grads = [grad_array(p) for p in params]
         states = [self.state.get(p) for p in params]
-        first_step = states[0]["step"] if states[0] is not None else 0
-        same_step = all((s["step"] if s is not None else 0) == first_step for s in states)
-        if not same_step or any(g is None for g in grads):
+        if scalars:
+            counters = [self._counters(state, scalars) for state in states]
+        else:  # the common case, kept cheap: the step counts alone
+            counters = [0 if state is None else state["step"] for state in states]
+        if counters.count(counters[0]) != len(counters) or any(g is None for g in grads):
             for index, grad in enumerate(grads):
-                self._step_param(chunk, index, grad, group, buffers)
+                self._step_param(chunk, index, grad, group, buffers, scalars)
             return
+        size = 1 + len(scalars) + len(buffers)
         for index, (param, grad, view) in enumerate(zip(params, grads, chunk.grad_views)):
             if grad is not view:
                 np.copyto(view, grad)
-                set_grad_to_buffer(param)
-            if states[index] is None or len(states[index]) != len(buffers) + 1:
-                states[index] = self._state_of(chunk, index, buffers)
-        chunk_state = {"step": first_step, **chunk.buffers}
-        self._update(chunk.data, chunk.grad, chunk_state, group, chunk.scratch)
+                set_grad_array(param, view)
+            if states[index] is None or len(states[index]) != size:
+                states[index] = self._state_of(chunk, index, buffers, scalars)
+        if scalars:
+            chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
+        else:
+            chunk_state = {"step": counters[0], **chunk.buffers}
+        self._update_chunk(chunk, chunk_state, group)
         new_step = chunk_state["step"]
         for state in states:
             state["step"] = new_step
+        for name in scalars:
+            value = chunk_state[name]
+            for state in states:
+                state[name] = value
+
+    def _update_chunk(self, chunk: _Chunk, chunk_state: dict[str, Any], group: ParamGroup) -> None:
+        """The rule on a whole flat chunk (a rule that needs to know where each parameter lies in
+        the buffer, as LAMB's per-tensor norms do, overrides this and reads ``chunk.bounds``)."""
+        self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch)
 
     # ---- saving and resuming ------------------------------------------------------------------
     def _indexed_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
 
     def state_dict(self) -> dict[str, Any]:
-        """``{"state": {index: {"step": int, buffer: ndarray}}, "param_groups": [...]}`` with
-        copies of every array, parameters named by their index across the groups."""
+        """``{"state": {index: {"step": int, scalar: float, buffer: ndarray}}, "param_groups":
+        [...]}`` with copies of every array, parameters named by their index across the groups."""
         index_of = {id(p): i for i, p in enumerate(self._indexed_params())}
         state = {
-            index_of[id(param)]: {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+            index_of[id(param)]: {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else copy.deepcopy(v))
                                   for k, v in param_state.items()}
             for param, param_state in self.state.items()
         }
@@ -380,23 +471,31 @@ class Optimizer:
             group["params"] = params
         self.state.clear()
         for group, group_chunks in zip(self.param_groups, self._chunks):
-            buffers = self._buffers(group)
+            buffers, scalars = self._buffers(group), self._scalars(group)
             for chunk in group_chunks:
                 chunk.ensure_buffers(buffers)
                 for index, param in enumerate(chunk.params):
                     saved = new_states.get(id(param))
                     if saved is None:
                         continue
-                    state = self._state_of(chunk, index, buffers)
+                    state = self._state_of(chunk, index, buffers, scalars)
                     for name in buffers:
                         state[name][...] = saved[name]
+                    for name in scalars:
+                        state[name] = saved[name]
                     state["step"] = saved["step"]
 
     def _checked_state(self, state_dict: dict[str, Any]):
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError(f"an optimizer state dict has keys ['param_groups', 'state'], got {keys}")
-        saved_groups = state_dict["param_groups"]
+        saved_groups, saved_states = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(isinstance(g, dict) for g in saved_groups):
+            raise TypeError(f"the state dict's param_groups must be a list of dicts, got {saved_groups!r:.80}")
+        if not isinstance(saved_states, dict) or not all(isinstance(s, dict) for s in saved_states.values()):
+            raise TypeError(
+                f"the state dict's state must be a dict of parameter index -> dict, got {saved_states!r:.80}"
+            )
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"the state dict has {len(saved_groups)} param groups, this optimizer has {len(self.param_groups)}"
@@ -405,9 +504,15 @@ class Optimizer:
         group_of_param: dict[int, ParamGroup] = {}
         new_groups = []
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if len(saved["params"]) != len(group["params"]):
+            indices = saved.get("params")
+            if not isinstance(indices, (list, tuple)) or not all(_is_index(i) for i in indices):
+                raise TypeError(
+                    f"param group {number} of the state dict has params={indices!r:.80}; "
+                    f"expected a list of parameter indices (integers)"
+                )
+            if len(indices) != len(group["params"]):
                 raise ValueError(
-                    f"param group {number} of the state dict has {len(saved['params'])} parameters, "
+                    f"param group {number} of the state dict has {len(indices)} parameters, "
                     f"this optimizer's has {len(group['params'])}"
                 )
             lacking = sorted(name for name in self.defaults if name not in saved)
@@ -420,39 +525,48 @@ class Optimizer:
             merged["params"] = group["params"]
             self._validate(merged)
             new_groups.append({k: v for k, v in merged.items() if k != "params"})
-            for index, param in zip(saved["params"], group["params"]):
+            for index, param in zip(indices, group["params"]):
                 if index in param_of_index:
                     raise ValueError(f"the state dict's param groups list parameter index {index!r} more than once")
                 param_of_index[index] = param
                 group_of_param[id(param)] = merged
         new_states: dict[int, dict[str, Any]] = {}
-        for index, saved_state in state_dict["state"].items():
+        for index, saved_state in saved_states.items():
             if index not in param_of_index:
                 raise ValueError(f"the state dict has state for parameter {index!r}, which no group lists")
             param = param_of_index[index]
-            buffers = self._buffers(group_of_param[id(param)])
-            missing = [name for name in ("step", *buffers) if name not in saved_state]
-            if missing:
-                raise ValueError(f"the state of parameter {index} lacks {missing}")
-            step = saved_state["step"]
-            if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-                raise ValueError(f"the state of parameter {index} has step {step!r}; expected an integer >= 0")
-            checked = {"step": int(step)}
-            for name in buffers:
-                value = np.asarray(saved_state[name])
-                if value.dtype.kind not in "biuf":
-                    raise TypeError(
-                        f"the state of parameter {index} has {name} of dtype {value.dtype}; "
-                        f"expected real numbers"
-                    )
-                if value.shape != param.shape:
-                    raise ValueError(
-                        f"the state of parameter {index} has {name} of shape {value.shape}, "
-                        f"but the parameter has shape {param.shape}"
-                    )
-                checked[name] = value
-            new_states[id(param)] = checked
+            group = group_of_param[id(param)]
+            new_states[id(param)] = self._checked_param_state(index, param, saved_state, group)
         return new_groups, new_states
+
+    def _checked_param_state(self, index: int, param: Tensor, saved_state: dict, group: ParamGroup) -> dict:
+        buffers, scalars = self._buffers(group), self._scalars(group)
+        missing = [name for name in ("step", *scalars, *buffers) if name not in saved_state]
+        if missing:
+            raise ValueError(f"the state of parameter {index} lacks {missing}")
+        step = saved_state["step"]
+        if not _is_index(step) or step < 0:
+            raise ValueError(f"the state of parameter {index} has step {step!r}; expected an integer >= 0")
+        checked: dict[str, Any] = {"step": int(step)}
+        for name in scalars:
+            value = saved_state[name]
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise TypeError(f"the state of parameter {index} has {name}={value!r:.60}; expected a real number")
+            checked[name] = float(value)
+        for name in buffers:
+            value = np.asarray(saved_state[name])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"the state of parameter {index} has {name} of dtype {value.dtype}; "
+                    f"expected real numbers"
+                )
+            if value.shape != param.shape:
+                raise ValueError(
+                    f"the state of parameter {index} has {name} of shape {value.shape}, "
+                    f"but the parameter has shape {param.shape}"
+                )
+            checked[name] = value
+        return checked
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -15,6 +15,18 @@ ALL = [
     (optim.RMSProp, {"lr": 0.01, "momentum": 0.5, "centered": True}),
     (optim.Adam, {"lr": 0.01, "amsgrad": True}),
     (optim.AdamW, {"lr": 0.01}),
+    (optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.Adadelta, {"lr": 1.0, "weight_decay": 0.01}),
+    (optim.NAdam, {"lr": 0.01, "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    (optim.RAdam, {"lr": 0.01, "betas": (0.5, 0.7)}),  # beta2 = 0.7: rectified from step 10 on
+    (optim.Rprop, {"lr": 0.01, "maximize": True}),
+    (optim.ASGD, {"lr": 0.01, "t0": 3.0, "weight_decay": 0.01}),
+    (optim.Lion, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.AdaBelief, {"lr": 0.01, "nesterov": True}),
+    (optim.Yogi, {"lr": 0.01}),
+    (optim.LAMB, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.ScheduleFreeSGD, {"lr": 0.1, "weight_decay": 0.01, "warmup_steps": 3}),
+    (optim.ScheduleFreeAdamW, {"lr": 0.01, "weight_decay": 0.01}),
 ]
 IDS = [f"{cls.__name__}-{options}" for cls, options in ALL]
 
@@ -95,7 +107,7 @@ TARGET = np.arange(8) % 2
 
 def test_an_mlp_writes_its_gradients_straight_into_the_optimizers_buffer():
     model, optimizer, twin = _mlp_and_twin()
-    buffer = optimizer._chunks[0][0].grad
+    buffer = optimizer._chunks[0][0].grad_flat
     for _ in range(2):  # zero_grad sets None; the next backward writes into the buffer again
         optimizer.zero_grad()
         twin.zero_grad()
@@ -127,7 +139,7 @@ def test_a_parameter_whose_dtype_changed_gets_a_new_gradient_array():
     model.to(np.float32)
     _mlp_grads(model, mg.Tensor(X.data.astype(np.float32)), TARGET)
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
-    assert not any(np.shares_memory(p.grad, optimizer._chunks[0][0].grad) for p in model.parameters())
+    assert not any(np.shares_memory(p.grad, optimizer._chunks[0][0].grad_flat) for p in model.parameters())
 
 
 def test_add_param_group_and_duplicates():
@@ -325,6 +337,23 @@ def test_a_state_dict_that_does_not_fit_changes_nothing():
     (lambda p: optim.RMSProp(p, alpha=1.5), ValueError, r"alpha: 1\.5"),
     (lambda p: optim.RMSProp(p, momentum=2.0), ValueError, r"momentum: 2\.0"),
     (lambda p: optim.SGD(p, lr="fast"), TypeError, r"lr: 'fast'"),
+    (lambda p: optim.Adamax(p, lr=-0.5), ValueError, r"lr: -0\.5"),
+    (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), ValueError, r"beta2.*1\.0"),
+    (lambda p: optim.Adadelta(p, rho=1.1), ValueError, r"rho: 1\.1"),
+    (lambda p: optim.Adadelta(p, eps=-1.0), ValueError, r"eps: -1\.0"),
+    (lambda p: optim.NAdam(p, momentum_decay=-0.1), ValueError, r"momentum_decay: -0\.1"),
+    (lambda p: optim.NAdam(p, decoupled_weight_decay="yes"), TypeError, r"decoupled_weight_decay: 'yes'"),
+    (lambda p: optim.RAdam(p, betas=(-0.1, 0.9)), ValueError, r"beta1.*-0\.1"),
+    (lambda p: optim.RAdam(p, weight_decay=-1e-2), ValueError, r"weight_decay: -0\.01"),
+    (lambda p: optim.Rprop(p, etas=(1.2, 0.5)), ValueError, r"etas: \(1\.2, 0\.5\).*0 < eta_minus < 1 < eta_plus"),
+    (lambda p: optim.Rprop(p, etas=(0.0, 1.2)), ValueError, r"etas: \(0\.0, 1\.2\)"),
+    (lambda p: optim.Rprop(p, etas=(0.5, 1.0)), ValueError, r"etas: \(0\.5, 1\.0\)"),
+    (lambda p: optim.Rprop(p, etas=(0.5,)), ValueError, r"etas: \(0\.5,\) \(must be a pair\)"),
+    (lambda p: optim.Rprop(p, step_sizes=(1.0, 0.1)), ValueError, r"step_sizes: \(1\.0, 0\.1\)"),
+    (lambda p: optim.Rprop(p, step_sizes=(-1.0, 50)), ValueError, r"step_size_min.*-1\.0"),
+    (lambda p: optim.Rprop(p, lr=-0.01), ValueError, r"lr: -0\.01"),
+    (lambda p: optim.ASGD(p, lambd=-1.0), ValueError, r"lambd: -1\.0"),
+    (lambda p: optim.ASGD(p, t0="soon"), TypeError, r"t0: 'soon'"),
     (lambda p: optim.SGD([{"params": p, "lr": -3.0}], lr=0.1), ValueError, r"lr: -3\.0"),
 ])
 def test_bad_hyperparameters_are_named(make, error, pattern):
@@ -475,3 +504,130 @@ def test_a_bad_later_group_leaves_the_earlier_groups_parameters_untouched():
     with pytest.raises(ValueError, match=r"more than once"):
         optim.SGD([{"params": params[:2]}, {"params": params[1:]}], lr=0.1)
     assert all(p.data.base is None for p in params)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_a_read_only_parameter_is_named_and_nothing_changes(flat):
+    params = make_params()
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    params[2].data = frozen
+    optimizer = optim.Adam([{"params": params[:2]}, {"params": params[2:]}], lr=0.1, flat=flat)
+    set_grads(params, 0)
+    before = [p.data.copy() for p in params]
+    with pytest.raises(ValueError, match=r"parameter 0 of group 1 \(shape \(4,\)\) holds a read-only array"):
+        optimizer.step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert optimizer.state == {}
+
+
+def test_a_read_only_array_replacing_a_parameters_data_is_copied_into_the_flat_buffer():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.5)
+    frozen = np.ones(4)
+    frozen.flags.writeable = False
+    params[2].data = frozen
+    set_grads(params, 0)
+    optimizer.step()
+    np.testing.assert_allclose(params[2].data, 1 - 0.5 * (np.cos(1.0) + 0.1))
+    assert frozen.tolist() == [1.0] * 4
+
+
+@pytest.mark.parametrize("mangle, error, pattern", [
+    (lambda s: s["param_groups"][0].__setitem__("params", 4), TypeError, r"param group 0 .*params=4"),
+    (lambda s: s["param_groups"][0].__setitem__("params", [0, "1", 2]), TypeError, r"params=\[0, '1', 2\]"),
+    (lambda s: s["param_groups"][0].__setitem__("params", [0, True, 2]), TypeError, r"params=\[0, True, 2\]"),
+    (lambda s: s.__setitem__("param_groups", 4), TypeError, r"param_groups must be a list of dicts, got 4"),
+    (lambda s: s.__setitem__("param_groups", [4]), TypeError, r"param_groups must be a list of dicts, got \[4\]"),
+    (lambda s: s.__setitem__("state", [1, 2]), TypeError, r"state must be a dict .* got \[1, 2\]"),
+    (lambda s: s["state"].__setitem__(0, 7), TypeError, r"state must be a dict .*7"),
+    (lambda s: s["state"][0].__setitem__("step", 1.5), ValueError, r"step 1\.5"),
+])
+def test_a_malformed_state_dict_is_named_and_changes_nothing(mangle, error, pattern):
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    set_grads(params, 0)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    before = copy.deepcopy(saved)
+    mangle(saved)
+    with pytest.raises(error, match=pattern):
+        optimizer.load_state_dict(saved)
+    after = optimizer.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for index in before["state"]:
+        for key, value in before["state"][index].items():
+            np.testing.assert_array_equal(after["state"][index][key], value)
+
+
+def test_step_refuses_a_closure_that_is_not_callable():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, 0)
+    before = [p.data.copy() for p in params]
+    with pytest.raises(TypeError, match=r"closure must be a function, got 3\.0"):
+        optimizer.step(3.0)
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+
+
+def test_every_gradient_read_and_write_of_the_optimizers_goes_through_one_function():
+    """In minigrad.optim, only grad_array and set_grad_array touch a Tensor's ``.grad`` (how a
+    Tensor holds its gradient is then decided in those two functions)."""
+    import ast
+    import pathlib
+    import minigrad.optim as package
+    for path in sorted(pathlib.Path(package.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        allowed: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in ("grad_array", "set_grad_array"):
+                allowed.update(id(inner) for inner in ast.walk(node))
+        touching = [node.lineno for node in ast.walk(tree)
+                    if isinstance(node, ast.Attribute) and node.attr == "grad" and id(node) not in allowed]
+        assert not touching, f"{path.name} touches .grad directly on lines {touching}"
+
+
+def test_scalar_state_is_saved_as_numbers_and_checked_on_load():
+    params = make_params()
+    optimizer = optim.NAdam(params, lr=0.1)
+    for step in range(3):
+        set_grads(params, step)
+        optimizer.step()
+    saved = optimizer.state_dict()
+    mu = 0.9 * (1 - 0.5 * 0.96 ** (0.004 * np.arange(1, 4)))
+    assert type(saved["state"][0]["mu_product"]) is float
+    assert saved["state"][0]["mu_product"] == pytest.approx(float(np.prod(mu)), rel=1e-15)
+    before = copy.deepcopy(saved)
+    for bad, error, pattern in (("high", TypeError, r"parameter 1 has mu_product='high'"),
+                                (True, TypeError, r"mu_product=True"),
+                                (None, TypeError, r"mu_product=None")):
+        wrong = copy.deepcopy(saved)
+        wrong["state"][1]["mu_product"] = bad
+        with pytest.raises(error, match=pattern):
+            optimizer.load_state_dict(wrong)
+    missing = copy.deepcopy(saved)
+    del missing["state"][2]["mu_product"]
+    with pytest.raises(ValueError, match=r"parameter 2 lacks \['mu_product'\]"):
+        optimizer.load_state_dict(missing)
+    assert optimizer.state_dict()["state"][1]["mu_product"] == before["state"][1]["mu_product"]
+
+
+@pytest.mark.parametrize("cls, options", ALL, ids=IDS)
+def test_every_optimizer_steps_with_a_closure_as_without(cls, options):
+    with_closure, without = make_params(4), make_params(4)
+    first, second = cls(with_closure, **options), cls(without, **options)
+    for step in range(3):
+        def closure():
+            first.zero_grad()
+            loss = sum(((p * p).sum() * (step + 1) for p in with_closure), mg.Tensor(0.0))
+            loss.backward()
+            return loss
+
+        loss = first.step(closure)
+        second.zero_grad()
+        for p in without:
+            p.grad = 2 * (step + 1) * p.data
+        second.step()
+        assert isinstance(loss, mg.Tensor)
+    for p, q in zip(with_closure, without):
+        np.testing.assert_array_equal(p.data, q.data)
