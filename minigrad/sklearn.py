@@ -337,14 +337,22 @@ class _MinigradEstimator(BaseEstimator):
 
 
 def _forward(model, features: np.ndarray) -> np.ndarray:
-    was_training = model.training
-    model.eval()
+    """The network's outputs for ``features``, computed in float64 from the trained weights.
+
+    float32 matrix products round differently with the number of rows (BLAS blocks them), so
+    a sample's float32 prediction depends on the other rows predicted with it; in float64 the
+    difference is far below what scikit-learn's subset-invariance check can see."""
+    import copy
+
+    exact = copy.deepcopy(model).to(np.float64) if any(p.dtype != np.float64 for p in model.parameters()) else model
+    was_training = exact.training
+    exact.eval()
     try:
         with no_grad():
-            return model(Tensor(features)).data.astype(np.float64)
+            return exact(Tensor(np.asarray(features, dtype=np.float64))).data
     finally:
         if was_training:
-            model.train()
+            exact.train()
 
 
 class _Run:
