@@ -109,6 +109,9 @@ class Table(str):
         table.title, table.columns, table.notes, table.warning = title, columns, list(notes), warning
         return table
 
+    def __getnewargs__(self):  # copy and pickle make a Table again from its parts
+        return self.title, self.columns, self.notes, self.warning
+
     def __repr__(self) -> str:
         return str(self)
 

@@ -66,6 +66,16 @@ def test_step_table_repr_is_its_text_so_a_terminal_shows_the_table():
     assert "\\n" not in repr(table) and "\n" in repr(table)
 
 
+def test_a_table_survives_copy_and_pickle():
+    import copy
+    import pickle
+
+    table = lab.step_table(lab.run("square20", "sgd", start=2.0, steps=50, lr=0.1))
+    for again in (copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
+        assert isinstance(again, Table) and again == table
+        assert again._repr_html_() == table._repr_html_()
+
+
 def test_step_table_html_escapes_what_it_shows():
     table = format_table("a <b> & c", [("x<y", ["1 & 2"])], notes=["p < q"])
     shown = table._repr_html_()

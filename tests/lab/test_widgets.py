@@ -1,5 +1,7 @@
 """The interactive lab without a browser: set a control's value as the front end would, and the
 runs are redone with the new settings and the picture redrawn."""
+import importlib.util
+import os
 import subprocess
 import sys
 
@@ -8,6 +10,9 @@ import pytest
 
 from minigrad import lab
 
+if os.environ.get("CI") and importlib.util.find_spec("ipywidgets") is None:
+    pytest.fail("ipywidgets (the notebook extra, part of the test extra) is not installed under CI",
+                pytrace=False)
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
