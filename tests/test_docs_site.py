@@ -1,15 +1,22 @@
 """The documentation site as a reader gets it: built offline, equations drawn, outputs shown.
 
-One strict build (``mkdocs build --strict``, a few seconds) into a temporary directory is
-checked for what a reader without network would miss: any script, stylesheet, font or other
-resource from another host, an equation left as TeX, a marked block without its output.
-The two hooks behind it (docs_hooks/) are also tested on small inputs, without a build.
+One strict build (``mkdocs build --strict``) into a temporary directory is checked for what a
+reader without network would miss: any script, stylesheet, font or other resource from
+another host, an equation left as TeX, a marked block without its output, a notebook page
+without its pictures. The hooks behind it (docs_hooks/) are also tested on small inputs,
+without a build (the notebooks' hook in tests/test_notebooks.py).
+
+The build runs the notebooks in their fast mode (``MINIGRAD_NOTEBOOK_FAST=1``: fewer epochs
+and steps, the same cells and kinds of output); CI's own ``mkdocs build --strict`` runs them
+fully.
 
 Needs the ``docs`` extra (part of ``test``); skipped without it, except under CI, where a
 missing docs install must fail rather than pass unseen.
 """
+import base64
 import html
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -21,6 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+NOTEBOOKS = sorted((DOCS / "notebooks").glob("*.ipynb"))
 DOCS_PACKAGES = ("mkdocs", "material", "mkdocstrings", "pymdownx", "math_core")
 # A URL that names a host: scheme://host... or protocol-relative //host...
 OTHER_HOST = re.compile(r"^\s*([a-z][a-z0-9+.-]*:)?//", re.I)
@@ -56,7 +64,7 @@ def site(tmp_path_factory):
     """The site built strictly from this checkout: {page path: its HTML}, and the folder."""
     require_docs_packages()
     site_dir = tmp_path_factory.mktemp("site")
-    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1",
+    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1", MINIGRAD_NOTEBOOK_FAST="1",
                        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                                 os.environ.get("PYTHONPATH")])))
     built = subprocess.run(
@@ -129,7 +137,7 @@ def test_nothing_is_loaded_from_another_host(site):
                    for url in css_urls(stylesheet.read_text(encoding="utf-8"))
                    if OTHER_HOST.match(url)]
     assert not remote, f"loaded from another host: {remote}"
-    assert len(pages) >= len(list(DOCS.glob("*.md")))       # the check saw every page
+    assert len(pages) >= len(list(DOCS.glob("*.md"))) + len(NOTEBOOKS)  # it saw every page
 
 
 def test_every_equation_is_mathml_and_no_tex_is_left(site):
@@ -176,6 +184,55 @@ def test_the_lab_page_shows_the_tables_its_commands_print(site):
     assert printed in shown                         # the command's output, as it is today
     assert "28.672" in printed and "57.344" in printed      # the slides' last row
     assert any("momentum_buffer" in block and "-52.2378" in block for block in shown)
+
+
+def notebook_page(site, name):
+    pages, _ = site
+    return pages[f"notebooks/{name}/index.html"]
+
+
+def test_each_notebook_is_a_page_with_its_outputs_and_a_download(site):
+    pages, site_dir = site
+    assert NOTEBOOKS
+    for notebook in NOTEBOOKS:
+        text = notebook_page(site, notebook.stem)
+        assert "notebook-outputs" not in text, f"{notebook.name}: an output placeholder is left"
+        assert f'href="../{notebook.name}"' in text
+        assert (site_dir / "notebooks" / notebook.name).read_bytes() == notebook.read_bytes()
+        code_cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+        assert text.count('<div class="highlight">') >= len(code_cells), notebook.name
+
+
+def test_notebook_pages_show_svg_html_tables_and_png(site):
+    backprop = notebook_page(site, "backprop")
+    graphs = re.findall(r'<img class="notebook-svg" alt="SVG output" src="data:image/svg\+xml;base64,([^"]+)"',
+                        backprop)
+    assert len(graphs) == 2
+    assert base64.b64decode(graphs[0]).decode().lstrip().startswith("<svg")
+    assert backprop.count("<table") >= 4                          # two traces, two tables each
+    optimizers = notebook_page(site, "optimizers")
+    pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', optimizers)
+    assert len(pngs) >= 7                                  # six figures and the lab's picture
+    assert all(base64.b64decode(png[:12]).startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
+    assert "minigrad-table" in optimizers and "28.672" in optimizers     # the slides' table
+    training = notebook_page(site, "training")
+    assert len(re.findall(r'src="data:image/png;base64,', training)) == 3
+    assert "test accuracy after" in training
+
+
+def test_notebook_pages_draw_their_equations_and_leave_no_tex(site):
+    for notebook in NOTEBOOKS:
+        text = notebook_page(site, notebook.stem)
+        prose = "".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]
+                        if c["cell_type"] == "markdown")
+        if "$" in prose:
+            assert "<math" in text, notebook.name
+        outside_code = re.sub(r"<(pre|code|table)\b.*?</\1>", "", re.sub(r"<img\b[^>]*>", "", text),
+                              flags=re.S)
+        words = html.unescape(re.sub(r"<[^>]+>", "", outside_code))
+        for delimiter in ("\\(", "\\[", "$$"):
+            assert delimiter not in words, f"{notebook.name}: raw TeX {delimiter!r}"
+        assert not re.search(r"\$[^$\n]+\$", words), f"{notebook.name}: raw $...$ TeX"
 
 
 # --- the hooks on small inputs ---------------------------------------------------------

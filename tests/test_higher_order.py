@@ -444,3 +444,17 @@ def test_mlp_loss_hessian_and_per_parameter_second_derivatives_match_pytorch():
 
     expected = torch.autograd.functional.hessian(torch_flat_loss, torch.tensor(flat)).numpy()
     np.testing.assert_allclose(hessian, expected, rtol=1e-8, atol=1e-12)
+
+
+def test_hooks_on_the_layers_of_an_mlp_are_called_as_in_pytorch():
+    model = nn.MLP([3, 4, 2], seed=0, dtype=np.float64)
+    x = mg.Tensor(np.random.default_rng(1).standard_normal((5, 3)))
+    fused = model(x).data.copy()
+    seen = []
+    handle = model[2].register_full_backward_hook(lambda module, gi, go: seen.append(go[0].shape))
+    out = model(x)  # a layer with a hook: the MLP runs layer by layer (the same numbers)
+    np.testing.assert_allclose(out.data, fused, rtol=1e-14)
+    out.sum().backward()
+    assert seen == [(5, 2)]
+    handle.remove()
+    assert model(x).grad_fn.primitive.name == "mlp"  # fused again once the hook is gone

@@ -11,7 +11,10 @@
 - ``overlays``: gradient and momentum arrows and accumulator panels for the trajectory plot;
 - ``averaging``: the slides' moving and exponential averages of a series, with a step table
   and a plot: the bridge from averaging to momentum;
-- ``backprop``: the graph as Graphviz DOT and a step-by-step backprop trace.
+- ``backprop``: the graph drawn (SVG inline in a notebook, DOT for Graphviz) and a
+  step-by-step backprop trace;
+- ``widgets``: ``interactive_lab()``, sliders over ``run`` and ``plot_trajectories`` in a
+  notebook (needs ipywidgets, the ``notebook`` extra; imported only when a lab is made).
 """
 from minigrad.lab.averaging import (
     averaging_table, ema_weights, exponential_average, plot_averages, simple_moving_average,
@@ -21,12 +24,14 @@ from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
 from minigrad.lab.plots import animate_trajectories, plot_trajectories
 from minigrad.lab.quadratic import EigenView, NotQuadraticError, eigen_view, plot_eigen_view
 from minigrad.lab.run import OPTIMIZERS, Trajectory, run
-from minigrad.lab.table import step_table
+from minigrad.lab.table import Table, step_table
+from minigrad.lab.widgets import InteractiveLab, interactive_lab
 
 __all__ = [
     "FUNCTIONS", "Objective", "get_function", "objective",
-    "OPTIMIZERS", "Trajectory", "run", "step_table", "plot_trajectories", "animate_trajectories",
+    "OPTIMIZERS", "Trajectory", "run", "Table", "step_table", "plot_trajectories", "animate_trajectories",
     "simple_moving_average", "exponential_average", "ema_weights", "averaging_table", "plot_averages",
     "EigenView", "NotQuadraticError", "eigen_view", "plot_eigen_view",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",
+    "InteractiveLab", "interactive_lab",
 ]

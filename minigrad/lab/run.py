@@ -99,6 +99,38 @@ class Trajectory:
             text += f"\n  {self.divergence_note}"
         return text
 
+    def __repr__(self) -> str:
+        """One line a student can read: ``Trajectory(adam on rosenbrock, 300 steps, final
+        f=1.2e-07)`` (the arrays stay in the attributes, not in the repr)."""
+        ending = f", {self.divergence_note.split(':')[0]}" if self.diverged else ""
+        return (f"Trajectory({self.optimizer} on {self.function.name}, {self.steps_taken} steps, "
+                f"final f={self.final_value:.4g}{ending})")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the run's label and function, its settings, where it ended."""
+        from html import escape
+
+        from minigrad.lab.table import _plain_formula
+
+        settings = ", ".join(f"{name}={value!r}" for name, value in self.hyperparameters.items()
+                             if value != self.defaults.get(name, object()) or name == "lr")
+        point = ", ".join(f"{v:.6g}" for v in self.final_point)
+        rows = [("function", f"{self.function.name}: {_plain_formula(self.function.latex)}"),
+                ("settings", settings or "defaults"),
+                ("start", ", ".join(f"{v:.6g}" for v in self.points[0])),
+                ("steps", str(self.steps_taken)),
+                ("final x", point),
+                ("final f", f"{self.final_value:.6g}")]
+        if self.function.minima:
+            rows.append(("distance to the nearest minimum", f"{self.distance_to_minimum():.3g}"))
+        if self.noise:
+            rows.append(("gradient noise", f"{self.noise:g}"))
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
+                       f"{escape(v)}</td></tr>" for k, v in rows)
+        warning = (f"<p style='color:#b00020'><b>{escape(self.divergence_note)}</b></p>"
+                   if self.diverged else "")
+        return (f"<div><b>Trajectory</b> {escape(self.label)}<table>{body}</table>{warning}</div>")
+
     @property
     def divergence_note(self) -> str:
         """The divergence message set off for a reader: "DIVERGED at step 8: ..." ("" if none)."""

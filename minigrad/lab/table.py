@@ -5,8 +5,13 @@ optimizer's buffers after t steps, i.e. the ones that produced x_t: for RMSProp 
 row t = 1 reads x_1 = 8.68377, f'(x_1) = 17.3675, square_avg = s_1 = 32.4, exactly the
 slide's x_1, f'(x_1), s_1. ``update`` is x_t - x_{t-1}: for SGD with momentum it is the
 slides' v_t = m v_{t-1} - eta g_t (PyTorch's buffer holds -v_t / lr).
+
+A table is a ``Table``: the text itself (a ``str``: print it, compare it, write it to a log)
+that a notebook shows as an HTML table instead.
 """
 from __future__ import annotations
+
+from html import escape
 
 import numpy as np
 
@@ -70,8 +75,9 @@ def table_columns(trajectory: Trajectory) -> list[tuple[str, list]]:
     return columns
 
 
-def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> str:
-    """The run as a text table, one row per step, ready to check a hand computation."""
+def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> "Table":
+    """The run as a table, one row per step, ready to check a hand computation: text when
+    printed, an HTML table in a notebook (see ``Table``)."""
     columns = table_columns(trajectory)
     cells = [(header, [c if header == "t" else format_cell(c, digits) for c in values]) for header, values in columns]
     notes = []
@@ -80,23 +86,74 @@ def step_table(trajectory: Trajectory, digits: int = 6, legend: bool = True) -> 
         notes += [f"{name}: {SYMBOLS[name]}" for name in explained]
         if "momentum_buffer" in explained and not trajectory.hyperparameters.get("ema"):
             notes.append("(the slides' v_t = m v_{t-1} - eta g_t is the update column, -lr times the buffer)")
-    text = format_table(_title(trajectory), cells, notes)
-    if trajectory.diverged:
-        text += "\n" + trajectory.divergence_note
-    return text
+    return format_table(_title(trajectory), cells, notes, warning=trajectory.divergence_note)
 
 
-def format_table(title: str, columns: list[tuple[str, list]], notes: list[str] = ()) -> str:
-    """A text table: the title, then one right-aligned column per ``(header, cells)`` (cells
-    already formatted, or anything ``str`` shows as wanted), then the notes, indented."""
-    cells = [[header] + [str(cell) for cell in values] for header, values in columns]
-    if len({len(column) for column in cells}) > 1:
-        raise ValueError(f"the columns of a table must have one cell per row, got {[len(c) - 1 for c in cells]}")
+class Table(str):
+    """A table as text (the string itself: a title line, right-aligned columns, indented
+    notes, and a warning line if any) that a notebook displays as an HTML table.
+
+    Being a ``str``, it prints, compares and writes like the text tables have always done;
+    ``repr`` is the text too, so a terminal's REPL shows the table rather than an escaped
+    one-line string. ``title``, ``columns`` (header, cells), ``notes`` and ``warning`` keep
+    the parts for ``_repr_html_``.
+    """
+
+    title: str
+    columns: list[tuple[str, list[str]]]
+    notes: list[str]
+    warning: str
+
+    def __new__(cls, title: str, columns: list[tuple[str, list[str]]], notes=(), warning: str = ""):
+        table = super().__new__(cls, _table_text(title, columns, notes, warning))
+        table.title, table.columns, table.notes, table.warning = title, columns, list(notes), warning
+        return table
+
+    def __getnewargs__(self):  # copy and pickle make a Table again from its parts
+        return self.title, self.columns, self.notes, self.warning
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:right'>{escape(header)}</th>" for header, _ in self.columns)
+        rows = "".join("<tr>" + "".join(f"<td style='text-align:right'>{escape(cells[row])}</td>" for _, cells in self.columns) + "</tr>"
+                       for row in range(self.rows))
+        notes = "".join(f"<li>{escape(note.strip())}</li>" for note in self.notes)
+        warning = f"<p style='color:#b00020'><b>{escape(self.warning)}</b></p>" if self.warning else ""
+        return ("<div class='minigrad-table'>"
+                f"<table style='font-variant-numeric:tabular-nums'><caption style='caption-side:top;"
+                f"text-align:left'>{escape(self.title)}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+                + (f"<ul style='font-size:smaller'>{notes}</ul>" if notes else "") + warning + "</div>")
+
+    @property
+    def rows(self) -> int:
+        return len(self.columns[0][1]) if self.columns else 0
+
+
+def format_table(title: str, columns: list[tuple[str, list]], notes: list[str] = (), warning: str = "") -> Table:
+    """A ``Table``: the title, then one right-aligned column per ``(header, cells)`` (cells
+    already formatted, or anything ``str`` shows as wanted), then the notes, indented, and
+    the ``warning`` (say, that the run diverged) on a line of its own."""
+    cells = [(str(header), [str(cell) for cell in values]) for header, values in columns]
+    if len({len(values) for _, values in cells}) > 1:
+        raise ValueError(f"the columns of a table must have one cell per row, got {[len(v) for _, v in cells]}")
+    return Table(title, cells, notes, warning)
+
+
+def _table_text(title: str, columns: list[tuple[str, list[str]]], notes, warning: str) -> str:
+    cells = [[header] + values for header, values in columns]
     widths = [max(len(cell) for cell in column) for column in cells]
     lines = [title]
-    for row in range(len(cells[0])):
+    for row in range(len(cells[0]) if cells else 0):
         lines.append("  ".join(column[row].rjust(width) for column, width in zip(cells, widths)))
     lines += [f"  {note}" for note in notes]
+    if warning:
+        lines.append(warning)
     return "\n".join(lines)
 
 

@@ -395,12 +395,15 @@ class MLP(Sequential):
     def _fused_parameters(self) -> list | None:
         """The weights and biases in order when the layers are what ``F.mlp`` computes:
         Linear layers with biases of one dtype, this MLP's activation between them, and
-        dropout only where it is the identity (p = 0 or eval mode). Else None."""
+        dropout only where it is the identity (p = 0 or eval mode), and no layer with a hook
+        (hooks need each layer called, as PyTorch calls them). Else None."""
         layers = tuple(self._modules.values())
         if layers != self._fusion.layers:  # remade when a layer is replaced or added
             self._fusion = _FusionPlan(layers, self.activation)
         linears, dropouts = self._fusion.linears, self._fusion.dropouts
         if linears is None or any(d.training and d.p > 0 for d in dropouts):
+            return None
+        if any(layer.__dict__.get("_hooks") for layer in layers):
             return None
         params = []
         dtype = linears[0].weight.data.dtype

@@ -48,6 +48,9 @@ class _ModuleHooks:
         self.forward: dict = {}
         self.backward: dict = {}
 
+    def __bool__(self) -> bool:
+        return bool(self.pre or self.forward or self.backward)
+
     def add(self, kind: str, hook) -> RemovableHandle:
         if not callable(hook):
             raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
@@ -358,7 +361,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if self.__dict__.get("_hooks") is None:
+        if not self.__dict__.get("_hooks"):
             return self.forward(*args, **kwargs)
         return self._hooks.call(self, args, kwargs)
 
