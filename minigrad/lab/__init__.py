@@ -11,6 +11,9 @@
 - ``overlays``: gradient and momentum arrows and accumulator panels for the trajectory plot;
 - ``averaging``: the slides' moving and exponential averages of a series, with a step table
   and a plot: the bridge from averaging to momentum;
+- ``curvature``: the top Hessian eigenvalue of a model's loss (power iteration on
+  Hessian-vector products), along a training run next to 2 / lr, and 1-D/2-D slices of the
+  loss landscape along filter-normalized random directions;
 - ``backprop``: the graph drawn (SVG inline in a notebook, DOT for Graphviz) and a
   step-by-step backprop trace;
 - ``widgets``: ``interactive_lab()``, sliders over ``run`` and ``plot_trajectories`` in a
@@ -20,6 +23,10 @@ from minigrad.lab.averaging import (
     averaging_table, ema_weights, exponential_average, plot_averages, simple_moving_average,
 )
 from minigrad.lab.backprop import BackpropTrace, backprop_trace, draw_graph, render_graph
+from minigrad.lab.curvature import (
+    CurvatureRun, Landscape, curvature_along_training, loss_landscape, plot_curvature, plot_landscape,
+    top_hessian_eigenvalue,
+)
 from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
 from minigrad.lab.plots import animate_trajectories, plot_trajectories
 from minigrad.lab.quadratic import EigenView, NotQuadraticError, eigen_view, plot_eigen_view
@@ -34,4 +41,6 @@ __all__ = [
     "EigenView", "NotQuadraticError", "eigen_view", "plot_eigen_view",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",
     "InteractiveLab", "interactive_lab",
+    "CurvatureRun", "Landscape", "curvature_along_training", "loss_landscape", "plot_curvature",
+    "plot_landscape", "top_hessian_eigenvalue",
 ]
