@@ -13,6 +13,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn import module as module_hooks
 from minigrad.nn.module import Module, Parameter, Sequential
 from minigrad.tensor import Tensor
 
@@ -403,7 +404,7 @@ class MLP(Sequential):
         linears, dropouts = self._fusion.linears, self._fusion.dropouts
         if linears is None or any(d.training and d.p > 0 for d in dropouts):
             return None
-        if any(layer.__dict__.get("_hooks") for layer in layers):
+        if module_hooks.hooks_registered and any(layer.__dict__.get("_hooks") for layer in layers):
             return None
         params = []
         dtype = linears[0].weight.data.dtype

@@ -40,6 +40,11 @@ class Parameter(Tensor):
 _pass_through = Primitive("module_boundary", lambda a: a, lambda xp, g, out, a: g, register=False)
 
 
+# False until a first module hook is registered anywhere: most programs never register one,
+# and then the per-call and per-forward checks for hooks cost one global read.
+hooks_registered = False
+
+
 class _ModuleHooks:
     """A module's registered hooks, by kind, and how a call runs them."""
 
@@ -361,7 +366,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if not self.__dict__.get("_hooks"):
+        if not hooks_registered or not self.__dict__.get("_hooks"):
             return self.forward(*args, **kwargs)
         return self._hooks.call(self, args, kwargs)
 
@@ -382,6 +387,8 @@ class Module:
         return self._hook_registry().add("backward", hook)
 
     def _hook_registry(self) -> "_ModuleHooks":
+        global hooks_registered
+        hooks_registered = True
         if self.__dict__.get("_hooks") is None:
             object.__setattr__(self, "_hooks", _ModuleHooks())
         return self._hooks
