@@ -253,7 +253,8 @@ def _axes(axis, ndim: int) -> tuple | None:
     span = builtins.max(ndim, 1)
     for ax in axes:
         if not -span <= ax < span:
-            raise IndexError(f"axis {ax} is out of range for a {ndim}-dimensional tensor")
+            raise IndexError(f"dim {ax} is out of range for a tensor of {ndim} dimensions "
+                             f"(expected a dim in [{-span}, {span - 1}])")
     return tuple(sorted({int(ax) % span for ax in axes})) if ndim else ()
 
 
@@ -383,6 +384,7 @@ def _astype(a, dtype):
 
 
 astype = Primitive("astype", _astype, lambda xp, g, out, a, dtype: g)
+clone = Primitive("clone", np.copy, lambda xp, g, out, a: g)
 
 
 # ---- shape and indexing ------------------------------------------------------------------

@@ -10,16 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad import autograd, dtypes
 
 _INDEX_TYPES = (int, slice, type(None), type(Ellipsis), np.integer)
 
 
 def as_array(data: Any, dtype=None) -> np.ndarray:
-    """The ndarray a Tensor holds: Python floats become float32, float arrays keep their
-    dtype, Python ints become int64; anything non-numeric is a TypeError."""
+    """The ndarray a Tensor holds, with PyTorch's dtypes: Python floats become the default
+    float dtype (float32), Python ints int64, arrays and NumPy scalars keep their dtype
+    (``np.float64(0.5)`` stays float64); anything non-numeric is a TypeError."""
     if isinstance(data, Tensor):
         data = data.data
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
     if isinstance(data, np.ndarray):
         array = data if dtype is None else data.astype(dtype, copy=False)
     else:
@@ -27,11 +30,27 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
             array = np.asarray(data, dtype=dtype)
         except (TypeError, ValueError) as error:
             raise TypeError(f"Tensor data must be numeric, got {type(data).__name__}: {data!r:.80}") from error
-        if dtype is None and array.dtype == np.float64:
-            array = array.astype(np.float32)  # Python floats -> float32, like PyTorch
+        if dtype is None and array.dtype == np.float64 and not _holds_float64(data):
+            array = array.astype(dtypes.get_default_dtype())  # Python floats -> float32, like PyTorch
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be numeric (bool, int or float), got dtype {array.dtype} from {data!r:.80}")
     return array
+
+
+_PYTHON_NUMBERS = {float, int, bool}
+
+
+def _holds_float64(data) -> bool:
+    """Whether ``data`` (a number or nested lists) holds a NumPy float64 (scalar or array):
+    then PyTorch makes a float64 tensor; from Python floats alone, the default dtype."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype == np.float64
+    if not isinstance(data, (list, tuple)):
+        return False
+    kinds = set(map(type, data))
+    if kinds <= _PYTHON_NUMBERS:
+        return False
+    return any(_holds_float64(item) for item in data if type(item) not in _PYTHON_NUMBERS)
 
 
 class Tensor:
@@ -216,23 +235,84 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> "ElementCount":
+        """``t.size()`` is the shape and ``t.size(d)`` one dim's length, as in PyTorch;
+        ``t.size`` uncalled is NumPy's element count (an int), so NumPy-style code keeps
+        working."""
+        return ElementCount(self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self.data.ndim
+
+    ndimension = dim
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        """Iterate over the first dim, as PyTorch (each item a Tensor in the graph)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __contains__(self, value) -> bool:
+        return bool((self.data == _raw(value)).any())
+
+    def __index__(self) -> int:
+        """An integer one-element tensor used as an index (``range(t)``, ``lst[t]``)."""
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index "
+                            f"(dtype {self.data.dtype}, shape {self.data.shape})")
+        return int(self.data.item())
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
             raise ValueError(f"item() needs a one-element tensor, this one has shape {self.data.shape}")
         return self.data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The data as an ndarray (shared, not copied), like ``torch.Tensor.numpy()``."""
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as an ndarray, shared, not copied (``torch.Tensor.numpy()``). As in
+        PyTorch, a tensor that requires grad refuses (its array would leave the graph):
+        ``t.detach().numpy()``, or ``force=True`` for a copy."""
+        if self._requires_grad:
+            if force:
+                return self.data.copy()
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad; "
+                               "use tensor.detach().numpy() instead")
         return self.data
 
     def tolist(self):
         return self.data.tolist()
+
+    def cpu(self) -> "Tensor":
+        """This tensor (minigrad computes on the CPU)."""
+        return self
 
     def __float__(self) -> float:
         return float(self.item())
@@ -351,30 +431,56 @@ class Tensor:
     def __invert__(self):
         return Tensor._from_op(np.invert(self.data))
 
-    def all(self) -> "Tensor":
-        return Tensor._from_op(np.asarray(self.data.all()))
+    # ---- reductions -------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (None: all; an int or a tuple, negative counts from the end);
+        ``keepdim`` keeps the summed dims with size 1. NumPy's ``axis``/``keepdims`` are
+        accepted too. Booleans and integers sum to int64."""
+        if axis is not None or keepdims is not None or dtype is not None or type(dim) is list:
+            dim, keepdim = fn._dim_alias(dim, keepdim, axis, keepdims)
+            source = self if dtype is None else self.to(dtype)
+            return ops.sum(source, axis=dim, keepdims=keepdim)
+        return ops.sum(self, axis=dim, keepdims=keepdim)
 
-    def any(self) -> "Tensor":
-        return Tensor._from_op(np.asarray(self.data.any()))
+    def mean(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):
+        """Mean over ``dim``, as ``sum``. Integers and booleans give the default float dtype."""
+        if axis is not None or keepdims is not None or dtype is not None or type(dim) is list:
+            dim, keepdim = fn._dim_alias(dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.to(dtype)
+        if source.data.dtype.kind != "f":
+            source = source.to(dtypes.get_default_dtype())
+        return ops.mean(source, axis=dim, keepdims=keepdim)
 
-    # ---- methods ----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False):
-        """Sum over ``axis`` (None: all; an int or tuple, negative counts from the end)."""
-        return ops.sum(self, axis=_plain_axis(axis), keepdims=keepdims)
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """The largest element; over ``dim``, a named tuple ``(values, indices)`` (the
+        gradient goes to the element at the index); given a Tensor, the elementwise
+        maximum, as ``torch.max``. With NumPy's ``axis=``, NumPy's meaning: the values only,
+        ties sharing the gradient evenly (as ``amax``)."""
+        return fn.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False):
-        """Mean over ``axis``, as ``sum``."""
-        return ops.mean(self, axis=_plain_axis(axis), keepdims=keepdims)
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """As ``max``, for the smallest."""
+        return fn.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
-        """Maximum over ``axis``. Where several elements tie for the maximum, the gradient is
-        shared evenly among them (a choice: PyTorch's full reduction does the same)."""
-        return ops.max(self, axis=_plain_axis(axis), keepdims=keepdims)
+    def amax(self, dim=(), keepdim: bool = False):
+        return fn.amax(self, dim, keepdim)
 
-    def min(self, axis=None, keepdims: bool = False):
-        """Minimum over ``axis``; ties share the gradient evenly, as in ``max``."""
-        return ops.min(self, axis=_plain_axis(axis), keepdims=keepdims)
+    def amin(self, dim=(), keepdim: bool = False):
+        return fn.amin(self, dim, keepdim)
 
+    def all(self, dim=None, keepdim: bool = False):
+        return fn.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False):
+        return fn.any(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        return fn.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        return fn.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    # ---- elementwise ------------------------------------------------------------------
     def exp(self):
         return ops.exp(self)
 
@@ -403,25 +509,107 @@ class Tensor:
         """Limit to [min, max] (either may be None); the gradient passes where min <= x <= max."""
         return ops.clip(self, low=min, high=max)
 
+    # ---- shapes -----------------------------------------------------------------------
     def reshape(self, *shape):
         """Same data, new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, -1))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.reshape(self, shape=shape)
 
-    def flatten(self):
-        return ops.reshape(self, shape=(-1,))
+    def view(self, *shape):
+        """The same memory seen with a new shape, as ``torch.Tensor.view``: it never copies,
+        so a shape the memory layout cannot give (after a transpose, say) is an error; use
+        ``reshape``, which copies when it must."""
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+            raise TypeError(f"view takes a shape; to reinterpret the bits as another dtype use "
+                            f"t.numpy().view(dtype) (got {shape[0]!r:.40})")
+        result = self.reshape(*shape)
+        if result.data.size and not np.shares_memory(result.data, self.data):
+            raise RuntimeError(f"view: shape {tuple(result.shape)} is not a view of this tensor's memory "
+                               f"(shape {self.shape}, strides {self.data.strides}); use .reshape(...) instead")
+        return result
 
-    def transpose(self, *axes):
-        """Permute the axes (all reversed when none are given), as ``np.transpose``."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return ops.transpose(self, axes=axes or None)
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return fn.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes):
+        return fn.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return fn.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int):
+        return fn.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        return fn.permute(self, *dims)
+
+    def transpose(self, *dims):
+        """PyTorch's ``transpose(dim0, dim1)``: swap two dims. NumPy's spellings keep NumPy's
+        meaning, so NumPy-style code keeps working: no argument reverses all dims, and a
+        full permutation (one tuple, or as many ints as dims, other than two) reorders them
+        (for that, prefer ``permute``)."""
+        if len(dims) == 2 and not isinstance(dims[0], (tuple, list)):
+            return fn.transpose(self, dims[0], dims[1])
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if not dims:
+            return ops.transpose(self, axes=None)
+        return fn.permute(self, dims)
+
+    def swapaxes(self, dim0: int, dim1: int):
+        return fn.transpose(self, dim0, dim1)
+
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        return fn.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def t(self):
+        return fn.t(self)
 
     @property
     def T(self):
+        """All dims reversed (PyTorch deprecates ``.T`` beyond 2 dims; NumPy reverses them)."""
         return ops.transpose(self, axes=None)
 
+    @property
+    def mT(self):
+        """The last two dims swapped (a batch of matrices transposed)."""
+        return fn.transpose(self, -2, -1)
+
+    def expand(self, *sizes):
+        return fn.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return fn.expand(self, other.shape)
+
+    def repeat(self, *repeats):
+        return fn.repeat(self, *repeats)
+
+    def tile(self, *dims):
+        return fn.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def clone(self):
+        """A copy with its own memory, in the graph (the gradient passes through)."""
+        return ops.clone(self)
+
+    def contiguous(self):
+        """This tensor if its memory is C-contiguous, else a contiguous copy."""
+        return self if self.data.flags.c_contiguous else ops.clone(self)
+
+    def gather(self, dim: int, index):
+        return fn.gather(self, dim, index)
+
+    # ---- dtypes -----------------------------------------------------------------------
     def astype(self, dtype):
         """A copy in another dtype; the gradient comes back in this tensor's dtype. A cast to
         an integer or boolean dtype gives a tensor that carries no gradient (as PyTorch)."""
@@ -433,11 +621,82 @@ class Tensor:
             raise TypeError(f"astype: tensors hold bool, int or float data; cannot cast to {dtype}")
         return ops.astype(self, dtype=dtype)
 
+    def to(self, *args, dtype=None, device=None, copy: bool = False):
+        """``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` or ``to(other)`` (its dtype):
+        this tensor if nothing changes (and not ``copy``), else a converted copy."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"minigrad runs on the CPU only; cannot move a tensor to {device!r}")
+        if dtype is None or dtypes.as_dtype(dtype) == self.data.dtype:
+            return ops.clone(self) if copy else self
+        return self.astype(dtypes.as_dtype(dtype))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
     def float(self):
-        return self.astype(np.float32)
+        return self.to(dtypes.float32)
 
     def double(self):
-        return self.astype(np.float64)
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    # ---- new tensors like this one ----------------------------------------------------
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False):
+        return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False):
+        from minigrad import creation
+
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False):
+        from minigrad import creation
+
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False):
+        from minigrad import creation
+
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+class ElementCount(int):
+    """What ``t.size`` gives: the number of elements, an int as NumPy's ``size``; called,
+    ``t.size()`` is the shape and ``t.size(dim)`` one dim's length, as PyTorch's."""
+
+    def __new__(cls, shape: tuple) -> "ElementCount":
+        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        count.shape = shape
+        return count
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        return self.shape[fn.normalize_dim(dim, len(self.shape))]
 
 
 def _comparison(ufunc):
@@ -503,6 +762,7 @@ def _plain_index(index):
 
 
 from minigrad import ops  # noqa: E402  (ops needs Tensor defined first)
+from minigrad import functions as fn  # noqa: E402
 
 _UFUNC_OPERATORS.update({
     np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div,

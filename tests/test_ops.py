@@ -167,7 +167,7 @@ def test_astype_gradient_comes_back_in_the_input_dtype():
     assert mg.gradcheck(lambda b: b.astype(np.float64) * b, [b])
 
 
-@case("reshape", "transpose")
+@case("reshape", "transpose", "clone")
 @pytest.mark.parametrize("fn", [
     lambda a: a.reshape(6, 4),
     lambda a: a.reshape((4, -1)),
@@ -175,6 +175,7 @@ def test_astype_gradient_comes_back_in_the_input_dtype():
     lambda a: a.T,
     lambda a: a.transpose(1, 0, 2),
     lambda a: a.transpose((2, 0, 1)),
+    lambda a: a.clone() * a,
 ])
 def test_shape_ops(fn):
     assert mg.gradcheck(fn, [tensor((2, 3, 4))])
