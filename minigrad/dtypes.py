@@ -122,7 +122,9 @@ def result_type(*operands) -> np.dtype:
     zero-dimensional tensors, then numbers, each group deciding only by a higher kind."""
     dimensioned = zero_dim = numbers = None
     for value in operands:
-        data = getattr(value, "data", value) if not isinstance(value, np.ndarray) else value
+        data = value
+        if not isinstance(value, (np.ndarray, np.generic)) and isinstance(getattr(value, "data", None), np.ndarray):
+            data = value.data  # a Tensor
         if isinstance(data, np.ndarray):
             if data.ndim:
                 dimensioned = data.dtype if dimensioned is None else promote_types(dimensioned, data.dtype)

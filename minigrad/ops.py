@@ -46,7 +46,7 @@ from typing import Callable
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad import autograd, dtypes
 from minigrad.autograd import Node, modes
 from minigrad.tensor import Tensor
 
@@ -163,24 +163,77 @@ def once_differentiable(value, op: str, *tied) -> Tensor:
     return _once(*tied, value=np.asarray(value), op=op)
 
 
+# ---- PyTorch's type promotion ----------------------------------------------------------------
+# NumPy and PyTorch agree when every input is of one float dtype (with Python numbers or
+# not): that case goes straight to the ufunc, so the float path pays two type checks. The
+# others get the dtype of dtypes.result_type (an integer tensor with a Python float is
+# float32, int32 with float32 is float32, a float64 0-d tensor does not promote float32).
+def _same_float(a, b) -> bool:
+    if type(a) is np.ndarray:
+        return a.dtype.kind == "f" and (type(b) is float or type(b) is int
+                                        or (type(b) is np.ndarray and b.dtype is a.dtype))
+    return type(b) is np.ndarray and b.dtype.kind == "f" and (type(a) is float or type(a) is int)
+
+
+def _cast(value, dtype: np.dtype):
+    """An operand in ``dtype``: arrays cast if they differ, numbers as 0-d arrays (cast as C
+    casts, so an int that does not fit wraps, as in PyTorch)."""
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == dtype else value.astype(dtype)
+    return np.array(value).astype(dtype)
+
+
+def promoted(*operands, floating: bool = False) -> tuple:
+    """``operands`` cast to their PyTorch result dtype (at least the default float dtype
+    when ``floating``: true division, and functions like exp of integers)."""
+    dtype = dtypes.result_type(*operands)
+    if floating and dtype.kind != "f":
+        dtype = dtypes.get_default_dtype()
+    return tuple(_cast(value, dtype) for value in operands)
+
+
+def _promoting(ufunc, floating: bool = False):
+    """``ufunc(a, b)`` with PyTorch's promotion of the two operands."""
+    def forward(a, b):
+        if _same_float(a, b):
+            return ufunc(a, b)
+        a, b = promoted(a, b, floating=floating)
+        out = ufunc(a, b)
+        # NumPy has no loop for some small types (bool ** bool gives int8): keep PyTorch's dtype.
+        return out if out.dtype == a.dtype else out.astype(a.dtype)
+    forward.__name__ = forward.__qualname__ = ufunc.__name__
+    return forward
+
+
+def _floating(function):
+    """A function of floats (exp, sin, ...): an integer or bool input is taken in the default
+    float dtype first, as PyTorch does (NumPy would give float64, or float16 for int8)."""
+    def forward(a, *args, **params):
+        if a.dtype.kind != "f":
+            a = a.astype(dtypes.get_default_dtype())
+        return function(a, *args, **params)
+    forward.__name__ = forward.__qualname__ = getattr(function, "__name__", "forward")
+    return forward
+
+
 # ---- arithmetic --------------------------------------------------------------------------
 add = Primitive(
-    "add", np.add,
+    "add", _promoting(np.add),
     lambda xp, g, out, a, b: g,
     lambda xp, g, out, a, b: g,
 )
 sub = Primitive(
-    "sub", np.subtract,
+    "sub", _promoting(np.subtract),
     lambda xp, g, out, a, b: g,
     lambda xp, g, out, a, b: -g,
 )
 mul = Primitive(
-    "mul", np.multiply,
+    "mul", _promoting(np.multiply),
     lambda xp, g, out, a, b: g * b,
     lambda xp, g, out, a, b: g * a,
 )
 div = Primitive(
-    "div", np.true_divide,
+    "div", _promoting(np.true_divide, floating=True),
     lambda xp, g, out, a, b: g / b,
     lambda xp, g, out, a, b: -g * out / b,
 )
@@ -206,7 +259,7 @@ def _power_grad_exponent(xp, g, out, a, b):
         return xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
 
 
-power = Primitive("power", np.power, _power_grad_base, _power_grad_exponent)
+power = Primitive("power", _promoting(np.power), _power_grad_base, _power_grad_exponent)
 
 
 # ---- matrix product ----------------------------------------------------------------------
@@ -234,6 +287,8 @@ def _matmul_grad_b(xp, g, out, a, b):
 def _matmul_forward(a, b):
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         raise ValueError("matmul needs inputs of at least one dimension; use * for scalars")
+    if getattr(a, "dtype", None) != getattr(b, "dtype", None):
+        a, b = promoted(np.asarray(a), np.asarray(b))
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -320,12 +375,12 @@ min = Primitive("min", _extremum(np.min), _extremum_grad)
 
 
 # ---- elementwise functions ---------------------------------------------------------------
-exp = Primitive("exp", np.exp, lambda xp, g, out, a: g * out)
-log = Primitive("log", np.log, lambda xp, g, out, a: g / a)
-sqrt = Primitive("sqrt", np.sqrt, lambda xp, g, out, a: g / (2 * out))
+exp = Primitive("exp", _floating(np.exp), lambda xp, g, out, a: g * out)
+log = Primitive("log", _floating(np.log), lambda xp, g, out, a: g / a)
+sqrt = Primitive("sqrt", _floating(np.sqrt), lambda xp, g, out, a: g / (2 * out))
 abs = Primitive("abs", np.abs, lambda xp, g, out, a: g * xp.sign(a))
 relu = Primitive("relu", lambda a: np.maximum(a, 0), lambda xp, g, out, a: g * (a > 0))
-tanh = Primitive("tanh", np.tanh, lambda xp, g, out, a: g * (1 - out * out))
+tanh = Primitive("tanh", _floating(np.tanh), lambda xp, g, out, a: g * (1 - out * out))
 # Piecewise constant: the gradient is zero wherever it is defined (as PyTorch's sign).
 sign = Primitive("sign", np.sign, lambda xp, g, out, a: g * 0)
 
@@ -336,7 +391,7 @@ def stable_sigmoid(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = Primitive("sigmoid", stable_sigmoid, lambda xp, g, out, a: g * out * (1 - out))
+sigmoid = Primitive("sigmoid", _floating(stable_sigmoid), lambda xp, g, out, a: g * out * (1 - out))
 
 
 def _clip(a, low=None, high=None):
@@ -362,17 +417,23 @@ def _tie_split(g, a, b):
 
 
 maximum = Primitive(
-    "maximum", np.maximum,
+    "maximum", _promoting(np.maximum),
     lambda xp, g, out, a, b: _tie_split(g, a, b),
     lambda xp, g, out, a, b: _tie_split(g, b, a),
 )
 minimum = Primitive(
-    "minimum", np.minimum,
+    "minimum", _promoting(np.minimum),
     lambda xp, g, out, a, b: _tie_split(g, b, a),
     lambda xp, g, out, a, b: _tie_split(g, a, b),
 )
+def _where_forward(condition, a, b):
+    if _same_float(a, b):
+        return np.where(condition, a, b)
+    return np.where(condition, *promoted(a, b))
+
+
 where = Primitive(
-    "where", np.where,
+    "where", _where_forward,
     lambda xp, g, out, cond, a, b: g * 0,  # a condition is piecewise constant
     lambda xp, g, out, cond, a, b: xp.where(cond, g, 0),
     lambda xp, g, out, cond, a, b: xp.where(cond, 0, g),

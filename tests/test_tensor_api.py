@@ -384,3 +384,84 @@ def test_sampling_shapes_dtypes_and_ranges():
         mg.randint(5, 5, (2,))
     with pytest.raises(ValueError, match="without replacement"):
         mg.multinomial(mg.tensor([1.0, 1.0]), 3)
+
+
+# ---- type promotion ----------------------------------------------------------------------------
+PROMOTION_DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+OTHERS = [True, 3, 2.5, np.float64(2.5), np.int32(3), np.float32(1.5)]
+OPERATIONS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+}
+
+
+def _both(dtype: str, ndim: int):
+    data = np.array([1, 2, 1][:3 if ndim else None] if ndim else 2).astype(dtype)
+    return mg.tensor(data), torch.tensor(data)
+
+
+def _torch_dtype_or_skip(make):
+    try:
+        return str(make().dtype).replace("torch.", "")
+    except (RuntimeError, TypeError):
+        pytest.skip("PyTorch refuses this combination")
+
+
+@pytest.mark.parametrize("op", sorted(OPERATIONS))
+@pytest.mark.parametrize("left", PROMOTION_DTYPES)
+@pytest.mark.parametrize("right", PROMOTION_DTYPES + ["0d-float64", "0d-int64", "0d-float16"])
+def test_tensor_tensor_promotion_matches_torch(op, left, right):
+    fn = OPERATIONS[op]
+    a, ta = _both(left, 1)
+    b, tb = _both(right[3:], 0) if right.startswith("0d") else _both(right, 1)
+    expected = _torch_dtype_or_skip(lambda: fn(ta, tb))
+    with np.errstate(all="ignore"):
+        assert str(fn(a, b).dtype) == expected
+
+
+@pytest.mark.parametrize("op", sorted(OPERATIONS))
+@pytest.mark.parametrize("left", PROMOTION_DTYPES)
+@pytest.mark.parametrize("number", range(len(OTHERS)))
+def test_tensor_number_promotion_matches_torch(op, left, number):
+    fn, other = OPERATIONS[op], OTHERS[number]
+    a, ta = _both(left, 1)
+    expected = _torch_dtype_or_skip(lambda: fn(ta, other))
+    with np.errstate(all="ignore"):
+        assert str(fn(a, other).dtype) == expected
+    expected_reflected = _torch_dtype_or_skip(lambda: fn(other, ta))
+    with np.errstate(all="ignore"):
+        assert str(fn(other, a).dtype) == expected_reflected
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid"])
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int32", "int64"])
+def test_float_functions_of_integers_give_the_default_dtype(name, dtype):
+    a, ta = _both(dtype, 1)
+    ours, theirs = getattr(a, name)(), getattr(ta, name)()
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") == "float32"
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+def test_promotion_examples_of_the_issue_and_gradients_in_each_dtype():
+    labels = mg.tensor([1, 2, 3])
+    assert (labels * 0.5).dtype == np.float32 and (labels / 2).dtype == np.float32
+    assert (labels.int() + mg.ones(3)).dtype == np.float32
+    assert mg.tensor(np.float64(0.5)).dtype == np.float64
+    w = mg.ones(3, requires_grad=True)               # float32
+    scale = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)
+    out = w * scale                                  # a 0-d float64 does not promote float32
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert w.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    np.testing.assert_array_equal(w.grad.data, [2, 2, 2])
+    assert float(scale.grad) == 3.0
+    assert mg.where(mg.tensor([True, False]), mg.tensor([1, 2]), 0.5).dtype == np.float32
+    assert (mg.tensor([[1, 2]]) @ mg.ones(2, 1)).dtype == np.float32
+
+
+def test_the_float_path_is_numpys_own():
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x = mg.tensor(a)
+    for ours, theirs in [(x + x, a + a), (x * 2.5, a * 2.5), (1 - x, 1 - a), (x / x, a / a), (x ** 2, a ** 2)]:
+        assert ours.dtype == np.float32
+        np.testing.assert_array_equal(ours.data, theirs)
