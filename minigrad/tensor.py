@@ -414,22 +414,25 @@ class Tensor:
 
     # Logical and bitwise operators, for boolean and integer tensors (no gradient).
     def __and__(self, other):
-        return Tensor._from_op(np.bitwise_and(self.data, _raw(other)))
+        return fn.bitwise_and(self, other)
 
-    __rand__ = __and__
+    def __rand__(self, other):
+        return fn.bitwise_and(other, self)
 
     def __or__(self, other):
-        return Tensor._from_op(np.bitwise_or(self.data, _raw(other)))
+        return fn.bitwise_or(self, other)
 
-    __ror__ = __or__
+    def __ror__(self, other):
+        return fn.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return Tensor._from_op(np.bitwise_xor(self.data, _raw(other)))
+        return fn.bitwise_xor(self, other)
 
-    __rxor__ = __xor__
+    def __rxor__(self, other):
+        return fn.bitwise_xor(other, self)
 
     def __invert__(self):
-        return Tensor._from_op(np.invert(self.data))
+        return fn.bitwise_not(self)
 
     # ---- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):
@@ -505,9 +508,40 @@ class Tensor:
     def sign(self):
         return ops.sign(self)
 
-    def clip(self, min=None, max=None):
-        """Limit to [min, max] (either may be None); the gradient passes where min <= x <= max."""
-        return ops.clip(self, low=min, high=max)
+    def clamp(self, min=None, max=None):
+        """Limit to [min, max] (numbers or tensors, either may be None); the gradient passes
+        where min <= x <= max (and to a tensor bound where it clips)."""
+        return fn.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` is True, else ``other`` (``torch.Tensor.where``)."""
+        return fn.where(condition, self, other)
+
+    def softmax(self, dim: int, dtype=None):
+        return fn.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype=None):
+        return fn.log_softmax(self, dim, dtype)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
+    def __lshift__(self, other):
+        return fn.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return fn.bitwise_right_shift(self, other)
 
     # ---- shapes -----------------------------------------------------------------------
     def reshape(self, *shape):
@@ -770,3 +804,46 @@ _UFUNC_OPERATORS.update({
     **{ufunc: _comparison(ufunc) for ufunc in (np.equal, np.not_equal, np.less, np.less_equal,
                                                 np.greater, np.greater_equal)},
 })
+
+
+# Tensor methods that are the function of the same name in functions.py, the tensor first
+# (``x.cumsum(0)`` is ``mg.cumsum(x, 0)``): written once there, listed here.
+_METHODS_FROM_FUNCTIONS = (
+    # elementwise
+    "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "rsqrt", "log2", "log10", "log1p",
+    "exp2", "expm1", "erf", "erfc", "erfinv", "floor", "ceil", "trunc", "fix", "round", "frac",
+    "square", "reciprocal", "neg", "negative", "sgn", "absolute", "pow", "atan2", "arctan2",
+    "hypot", "logaddexp", "logaddexp2", "clamp_min", "clamp_max", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "fmod", "lerp", "nan_to_num", "maximum", "minimum", "add", "sub",
+    "subtract", "mul", "multiply",
+    # products
+    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer",
+    # indexing
+    "masked_fill", "masked_select", "index_select", "index_add", "index_copy", "index_fill",
+    "scatter", "scatter_add", "scatter_reduce", "take", "take_along_dim", "nonzero", "argwhere",
+    # sorting, scans, statistics
+    "argsort", "sort", "topk", "kthvalue", "median", "cumsum", "cumprod", "cummax", "cummin",
+    "logcumsumexp", "logsumexp", "var", "std", "prod", "norm",
+    # structure
+    "tril", "triu", "diagonal", "diag", "diag_embed", "trace", "flip", "fliplr", "flipud",
+    "roll", "split", "chunk", "tensor_split", "unbind",
+    # comparison, logical, bitwise
+    "eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge",
+    "greater_equal", "equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "isclose", "allclose", "isnan", "isinf", "isfinite", "isposinf",
+    "isneginf", "signbit",
+)
+
+
+def _method(name: str, function):
+    def method(self, *args, **kwargs):
+        return function(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = function.__doc__
+    return method
+
+
+for _name in _METHODS_FROM_FUNCTIONS:
+    setattr(Tensor, _name, _method(_name, getattr(fn, _name)))
