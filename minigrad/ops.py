@@ -33,6 +33,11 @@ instead, returning every input's gradient at once (``None`` where ``needs[i]`` i
 gradient into and return (a parameter's slot in its optimizer's gradient buffer), saving a
 new array and a copy.
 
+What each rule reads of the node (input positions, and "out" for the output) is listed in
+``READS`` below: after an in-place op overwrote one of those values, the engine refuses to
+compute that gradient (``versions.py``). A primitive not listed reads everything; a test
+checks every listing by running the rules with the unlisted values replaced by NaN.
+
 Adding an op is adding one ``Primitive`` here (or beside its module, as the fused losses in
 ``nn/functional.py`` do); ``PRIMITIVES`` lists them all, and a test checks that every one
 is gradchecked and gradgradchecked.
@@ -56,7 +61,7 @@ PRIMITIVES: dict[str, "Primitive"] = {}
 class Primitive:
     """One differentiable operation: a forward on arrays and one gradient rule per input."""
 
-    __slots__ = ("name", "forward", "rules", "argnum_rule", "joint_rule", "saves", "module", "composite")
+    __slots__ = ("name", "forward", "rules", "argnum_rule", "joint_rule", "saves", "module", "composite", "reads")
 
     def __init__(self, name: str, forward: Callable, *rules: Callable,
                  argnum_rule: Callable | None = None, joint_rule: Callable | None = None,
@@ -70,6 +75,7 @@ class Primitive:
         self.joint_rule = joint_rule  # all inputs at once: rule(g, saved, needs, into, *inputs, **params)
         self.saves = saves
         self.composite = composite  # the same function in minigrad ops, for the differentiable path
+        self.reads = None  # what the rules read, for the in-place checks (see READS below)
         self.module = sys._getframe(1).f_globals.get("__name__")  # where it is defined, for the docs and tests
         if register:
             PRIMITIVES[name] = self
@@ -502,7 +508,15 @@ def _put_add_forward(values, shape, index):
     return grad
 
 
-getitem = Primitive("getitem", lambda a, index: a[index],
+def _getitem_forward(a, index):
+    out = a[index]
+    if type(out) is not np.ndarray and _is_basic_index(index):
+        # NumPy gives a scalar for a[i, j]; PyTorch gives a 0-d view (writes to it reach a).
+        out = a[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+    return out
+
+
+getitem = Primitive("getitem", _getitem_forward,
                     lambda xp, g, out, a, index: xp.put_add(g, a.shape, index))
 put_add = Primitive("put_add", _put_add_forward,
                     lambda xp, g, out, values, shape, index: g[index])
@@ -1044,3 +1058,34 @@ tensors = SimpleNamespace(
     einsum=lambda equation, *operands: einsum(*operands, equation=equation),
     scatter_prod=lambda a, src, index, include_self: scatter_prod(a, src, index=index, include_self=include_self),
 )
+
+
+# ---- what the rules read -------------------------------------------------------------------------
+# Per primitive, one entry per rule (argnum-rule primitives: one entry for all inputs): the
+# input positions and "out" whose values the rule uses (shapes and dtypes do not count). An
+# in-place write into one of them, after the node was made, makes the gradient refuse.
+_NOTHING, _OUT = (), ("out",)
+READS = {
+    "add": (_NOTHING, _NOTHING), "sub": (_NOTHING, _NOTHING), "mul": ((1,), (0,)),
+    "div": ((1,), (1, "out")), "neg": (_NOTHING,), "power": ((0, 1), (0, 1, "out")),
+    "matmul": ((1,), (0,)), "sum": (_NOTHING,), "mean": (_NOTHING,), "max": ((0, "out"),),
+    "min": ((0, "out"),), "exp": (_OUT,), "log": ((0,),), "sqrt": (_OUT,), "abs": ((0,),),
+    "relu": ((0,),), "tanh": (_OUT,), "sign": (_NOTHING,), "sigmoid": (_OUT,), "clip": ((0,),),
+    "maximum": ((0, 1), (0, 1)), "minimum": ((0, 1), (0, 1)), "where": (_NOTHING, (0,), (0,)),
+    "astype": (_NOTHING,), "clone": (_NOTHING,), "reshape": (_NOTHING,), "broadcast_to": (_NOTHING,),
+    "transpose": (_NOTHING,), "getitem": (_NOTHING,), "put_add": (_NOTHING,),
+    "concatenate": (_NOTHING,), "stack": (_NOTHING,),
+    **{name: ((0,),) for name in ("sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+                                  "atanh", "log2", "log10", "log1p", "erf", "erfc")},
+    **{name: (_OUT,) for name in ("tan", "rsqrt", "exp2", "expm1", "erfinv")},
+    **{name: (_NOTHING,) for name in ("floor", "ceil", "trunc", "round")},
+    "atan2": ((0, 1), (0, 1)), "hypot": ((0, "out"), (1, "out")),
+    "logaddexp": ((0, "out"), (1, "out")), "logaddexp2": ((0, "out"), (1, "out")),
+    "remainder": (_NOTHING, (0, 1)), "fmod": (_NOTHING, (0, 1)),
+    "floor_divide": (_NOTHING, _NOTHING), "trunc_divide": (_NOTHING, _NOTHING),
+    "clamp": ((0, 1, 2), (0, 1, 2), (0, 1, 2)), "logsumexp": ((0, "out"),), "cumsum": (_NOTHING,),
+    "cumprod": ((0, "out"),), "prod": ((0,),), "logcumsumexp": ((0, "out"),),
+    "vector_norm": ((0, "out"),), "index_put": (_NOTHING, _NOTHING),
+}
+for _name, _reads in READS.items():
+    PRIMITIVES[_name].reads = _reads

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, dtypes
+from minigrad import autograd, dtypes, versions
 
 _INDEX_TYPES = (int, slice, type(None), type(Ellipsis), np.integer)
 
@@ -66,8 +66,10 @@ class Tensor:
     # a new one (an optimizer's flat gradient buffer; see autograd.run_backward), and
     # _grad_buffer_tensor the Tensor around it, made once. _hooks: None, or the
     # registered gradient hooks by handle id.
+    # _previous: unset until an in-place op rewrites this tensor under autograd, then
+    # (write number, the tensor as it was before), for the engine (see versions.py).
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_retains_grad", "_grad_buffer",
-                 "_grad_buffer_tensor", "_hooks", "__weakref__")
+                 "_grad_buffer_tensor", "_hooks", "_previous", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
         self.data = as_array(data, dtype)
@@ -220,6 +222,185 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    # ---- in place (PyTorch's rules; see versions.py for how gradients stay right) ----------
+    @property
+    def _version(self) -> int:
+        """How many in-place writes went into this tensor's memory (PyTorch's counter)."""
+        return versions.version(self.data)
+
+    def _in_place(self, what: str, compute, *others) -> "Tensor":
+        """Make this tensor hold ``compute(self)`` in its own memory, as PyTorch's in-place ops.
+
+        Under autograd (grad mode on, and this tensor or an operand requiring grad) the
+        result joins the graph: a leaf that requires grad refuses, as in PyTorch; otherwise
+        this tensor takes the new node, whose input is a snapshot of the old value and
+        history (so earlier users of the tensor keep theirs). Either way the write is
+        recorded, so a backward through a node that read the old value raises.
+        """
+        tracked = autograd.modes.grad_enabled and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
+        if tracked:
+            _check_writable_in_graph(self, what)
+        if not self.data.flags.writeable:
+            raise ValueError(f"{what}: this tensor's memory is read-only (a broadcast or expanded view?); "
+                             f"clone() it first")
+        number = versions.reserve()
+        if tracked:
+            before = Tensor._from_op(self.data.copy())
+            before._node, before._requires_grad = self._node, self._requires_grad
+            before._previous = getattr(self, "_previous", None)
+            result = compute(before)
+        else:
+            with autograd.no_grad():
+                result = compute(self)
+        _check_fits(self, result, what)
+        np.copyto(self.data, result.data, casting="unsafe")
+        versions.record_write(self.data, number, tracked)
+        if tracked:
+            self._node, self._requires_grad = result._node, result._requires_grad
+            self._previous = (number, before)
+        return self
+
+    def add_(self, other, *, alpha=1):
+        return self._in_place("add_", lambda x: fn.add(x, other, alpha=alpha), other)
+
+    def sub_(self, other, *, alpha=1):
+        return self._in_place("sub_", lambda x: fn.sub(x, other, alpha=alpha), other)
+
+    def mul_(self, other):
+        return self._in_place("mul_", lambda x: x * other, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._in_place("div_", lambda x: fn.div(x, other, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent):
+        return self._in_place("pow_", lambda x: x ** exponent, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._in_place("clamp_", lambda x: fn.clamp(x, min, max), min, max)
+
+    clip_ = clamp_
+
+    def lerp_(self, end, weight):
+        return self._in_place("lerp_", lambda x: fn.lerp(x, end, weight), end, weight)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        """self += value * tensor1 * tensor2"""
+        return self._in_place("addcmul_", lambda x: x + value * tensor1 * tensor2, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        """self += value * tensor1 / tensor2"""
+        return self._in_place("addcdiv_", lambda x: x + value * tensor1 / tensor2, tensor1, tensor2)
+
+    def zero_(self):
+        return self._in_place("zero_", lambda x: fn.where(np.ones((), bool), np.zeros((), x.dtype), x))
+
+    def fill_(self, value):
+        """Every element set to ``value`` (a number, or a 0-d tensor, which gets the gradient)."""
+        fill = value if isinstance(value, Tensor) else np.asarray(value)
+        if np.ndim(fill.data if isinstance(fill, Tensor) else fill):
+            raise ValueError(f"fill_ takes a number or a 0-d tensor, got shape {np.shape(fill)}")
+        return self._in_place("fill_", lambda x: fn.where(np.ones((), bool), fill, x), value)
+
+    def copy_(self, src):
+        """This tensor's values replaced by ``src``'s (broadcast to this shape; cast to this
+        dtype); the gradient flows to ``src``."""
+        source = src if isinstance(src, Tensor) else Tensor(src)
+        return self._in_place("copy_", lambda x: fn.where(np.ones((), bool), _broadcast_for(source, x), x), src)
+
+    def masked_fill_(self, mask, value):
+        return self._in_place("masked_fill_", lambda x: fn.masked_fill(x, mask, value), value)
+
+    def index_fill_(self, dim, index, value):
+        return self._in_place("index_fill_", lambda x: fn.index_fill(x, dim, index, value), value)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._in_place("index_add_", lambda x: fn.index_add(x, dim, index, source, alpha=alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        return self._in_place("index_copy_", lambda x: fn.index_copy(x, dim, index, source), source)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._in_place("scatter_", lambda x: fn.scatter(x, dim, index, src, value=value, reduce=reduce), src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._in_place("scatter_add_", lambda x: fn.scatter_add(x, dim, index, src), src)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._in_place("scatter_reduce_", lambda x: fn.scatter_reduce(x, dim, index, src, reduce,
+                                                                             include_self=include_self), src)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+        """Fill with uniform samples from [a, b) (no gradient; under no_grad for a parameter)."""
+        from minigrad.random import generator_or_default
+
+        draws = generator_or_default(generator).uniform(a, b, size=self.shape)
+        return self._in_place("uniform_", lambda x: Tensor._from_op(draws.astype(x.dtype)))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        from minigrad.random import generator_or_default
+
+        draws = generator_or_default(generator).normal(mean, std, size=self.shape)
+        return self._in_place("normal_", lambda x: Tensor._from_op(draws.astype(x.dtype)))
+
+    def bernoulli_(self, p: float = 0.5, *, generator=None):
+        from minigrad.random import generator_or_default
+
+        draws = generator_or_default(generator).random(self.shape) < _raw(p)
+        return self._in_place("bernoulli_", lambda x: Tensor._from_op(draws.astype(x.dtype)))
+
+    def __setitem__(self, index, value):
+        """``t[index] = value``, as PyTorch: in place; under autograd (a non-leaf, or a value
+        that requires grad) differentiable for both, and refused on a leaf that requires
+        grad (use ``with mg.no_grad():``)."""
+        index = _plain_index(index)
+        tracked = autograd.modes.grad_enabled and (
+            self._requires_grad or isinstance(value, Tensor) and value._requires_grad)
+        if tracked:
+            return self._in_place("__setitem__", lambda x: ops.index_put(x, value, index=index), value)
+        if not self.data.flags.writeable:
+            raise ValueError("__setitem__: this tensor's memory is read-only (a broadcast or expanded view?); "
+                             "clone() it first")
+        number = versions.reserve()
+        self.data[index] = _raw(value)
+        versions.record_write(self.data, number, False)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self._in_place("__ifloordiv__", lambda x: x // other, other)
+
+    def __imod__(self, other):
+        return self._in_place("__imod__", lambda x: x % other, other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self._in_place("__iand__", lambda x: x & other, other)
+
+    def __ior__(self, other):
+        return self._in_place("__ior__", lambda x: x | other, other)
+
+    def __ixor__(self, other):
+        return self._in_place("__ixor__", lambda x: x ^ other, other)
+
+    def __ilshift__(self, other):
+        return self._in_place("__ilshift__", lambda x: x << other, other)
+
+    def __irshift__(self, other):
+        return self._in_place("__irshift__", lambda x: x >> other, other)
 
     # ---- array facts ----------------------------------------------------------------
     @property
@@ -776,6 +957,48 @@ class RemovableHandle:
 
 def _raw(value):
     return value.data if isinstance(value, Tensor) else value
+
+
+# The ops that give a view of their input's memory: writing into their result writes the input.
+_VIEW_OPS = ("reshape", "transpose", "getitem", "broadcast_to")
+
+
+def _check_writable_in_graph(tensor: Tensor, what: str) -> None:
+    """PyTorch's refusals for an in-place op under autograd: on a leaf that requires grad,
+    or on a view of one (the write would change the leaf behind the graph's back)."""
+    if tensor._node is None and tensor._requires_grad:
+        raise RuntimeError(f"{what}: a leaf Tensor that requires grad is being used in an in-place operation; "
+                           f"do it inside `with mg.no_grad():` (as an optimizer does), or out of place")
+    current = tensor
+    while current._node is not None and current._node.primitive.name in _VIEW_OPS and current._node.inputs:
+        base = current._node.inputs[0]
+        if not isinstance(base, Tensor) or not np.may_share_memory(base.data, tensor.data):
+            break
+        if base._node is None and base._requires_grad:
+            raise RuntimeError(f"{what}: a view of a leaf Tensor that requires grad is being used in an "
+                               f"in-place operation; clone() the view, or do it inside `with mg.no_grad():`")
+        current = base
+
+
+def _check_fits(target: Tensor, result: Tensor, what: str) -> None:
+    """An in-place result must have the target's shape and a dtype the target can hold."""
+    if result.shape != target.shape:
+        raise ValueError(f"{what}: the result has shape {result.shape}, which does not fit this tensor's "
+                         f"shape {target.shape} (an in-place op cannot change the shape)")
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2}
+    if rank[result.dtype.kind] > rank[target.dtype.kind]:
+        raise TypeError(f"{what}: the result has dtype {result.dtype}, which cannot be cast to this tensor's "
+                        f"dtype {target.dtype} (as PyTorch, an in-place op keeps the dtype)")
+
+
+def _broadcast_for(source: Tensor, target: Tensor) -> Tensor:
+    if source.shape == target.shape:
+        return source
+    try:
+        return ops.broadcast_to(source, target.shape)
+    except ValueError:
+        raise ValueError(f"copy_: a source of shape {source.shape} does not broadcast to this tensor's "
+                         f"shape {target.shape}") from None
 
 
 def _plain_axis(axis):

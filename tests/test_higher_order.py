@@ -478,3 +478,41 @@ def test_mlp_loss_hessian_and_per_parameter_second_derivatives_match_pytorch():
 
     expected = torch.autograd.functional.hessian(torch_flat_loss, torch.tensor(flat)).numpy()
     np.testing.assert_allclose(hessian, expected, rtol=1e-8, atol=1e-12)
+
+
+# ---- what each rule reads (the in-place checks rely on ops.READS) ----------------------------------
+def _poisoned(value):
+    """``value`` made unusable: NaN in every element of a float array (or a NaN number)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return np.full_like(value, np.nan)
+    if isinstance(value, float):
+        return float("nan")
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(ops.READS))
+def test_rules_read_only_what_reads_declares(name):
+    """Each rule gives the same gradient when every value it does not declare is NaN."""
+    from minigrad.autograd import made_tensors
+
+    fn, specs = SECOND_ORDER[name]
+    out = fn(*_inputs(specs))
+    order, _ = made_tensors([out])
+    nodes = [t._node for t in order if t._node.primitive.name == name]
+    assert nodes, f"the second-order case of {name} does not use it"
+    rng = np.random.default_rng(0)
+    for node in nodes:
+        primitive = node.primitive
+        g = rng.standard_normal(np.shape(node.saved))
+        count = len(node.arrays)
+        for index in range(count):
+            if not getattr(node.inputs[index], "_requires_grad", False):
+                continue
+            needs = tuple(i == index for i in range(count))
+            declared = primitive.reads[0] if primitive.argnum_rule is not None else primitive.reads[index]
+            arrays = tuple(a if i in declared else _poisoned(a) for i, a in enumerate(node.arrays))
+            saved = node.saved if "out" in declared else _poisoned(node.saved)
+            expected = primitive.vjps(needs, g, node.saved, node.arrays, node.params)[index]
+            with np.errstate(all="ignore"):
+                got = primitive.vjps(needs, g, saved, arrays, node.params)[index]
+            np.testing.assert_allclose(got, expected, err_msg=f"{name}, rule for input {index}")
