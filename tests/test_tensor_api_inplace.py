@@ -18,7 +18,7 @@ def run(scenario, m, data):
     except (RuntimeError, TypeError, ValueError) as error:
         return error
     grad = x.grad
-    return float(loss), (np.zeros(data.shape) if grad is None else np.asarray(grad.detach().numpy()))
+    return loss.item(), (np.zeros(data.shape) if grad is None else np.asarray(grad.detach().numpy()))
 
 
 def _mask(m, values):
