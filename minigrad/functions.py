@@ -1539,3 +1539,300 @@ def mul(input, other) -> Tensor:
 
 
 multiply = mul
+
+
+# ---- more of PyTorch's everyday names, composed of the above ------------------------------------
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+
+
+def ravel(input) -> Tensor:
+    return ops.reshape(as_tensor_arg(input), shape=(-1,))
+
+
+def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    """``length`` elements of dim ``dim`` from ``start`` (a view)."""
+    x = as_tensor_arg(input)
+    axis = normalize_dim(dim, x.ndim)
+    size = x.shape[axis]
+    first = operator.index(start) + (size if start < 0 else 0)
+    if not 0 <= first <= size or length < 0 or first + length > size:
+        raise IndexError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}")
+    return ops.getitem(x, index=(slice(None),) * axis + (slice(first, first + length),))
+
+
+def select(input, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` of dim ``dim``, without that dim (a view)."""
+    x = as_tensor_arg(input)
+    axis = normalize_dim(dim, x.ndim)
+    size = x.shape[axis]
+    if not -size <= operator.index(index) < size:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} of size {size}")
+    return ops.getitem(x, index=(slice(None),) * axis + (operator.index(index),))
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    x = as_tensor_arg(input)
+    axes = None if dim is None else normalize_dims(dim, x.ndim)
+    return Tensor._from_op(np.asarray(np.count_nonzero(x.data, axis=axes)).astype(np.int64))
+
+
+def nansum(input, dim=None, keepdim: bool = False) -> Tensor:
+    """The sum with NaN counted as zero (their gradient is zero)."""
+    x = as_tensor_arg(input)
+    if x.dtype.kind != "f":
+        return x.sum(dim, keepdim)
+    return ops.where(np.isnan(x.data), np.zeros((), x.dtype), x).sum(dim, keepdim)
+
+
+def nanmean(input, dim=None, keepdim: bool = False) -> Tensor:
+    """The mean of the elements that are not NaN."""
+    x = as_tensor_arg(input)
+    present = Tensor._from_op((~np.isnan(x.data)).astype(x.dtype))
+    return nansum(x, dim, keepdim) / present.sum(dim, keepdim)
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """Differences of neighbours along ``dim``, ``n`` times (``prepend``/``append`` first)."""
+    x = as_tensor_arg(input)
+    axis = normalize_dim(dim, x.ndim)
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], axis)
+    for _ in range(operator.index(n)):
+        x = ops.getitem(x, index=(slice(None),) * axis + (slice(1, None),)) - \
+            ops.getitem(x, index=(slice(None),) * axis + (slice(None, -1),))
+    return x
+
+
+def repeat_interleave(input, repeats, dim=None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times (an int or one count
+    per element); the flattened tensor when ``dim`` is None."""
+    x = as_tensor_arg(input)
+    if dim is None:
+        x, axis = ops.reshape(x, shape=(-1,)), 0
+    else:
+        axis = normalize_dim(dim, x.ndim)
+    counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    size = x.shape[axis]
+    if counts.ndim and counts.shape != (size,):
+        raise ValueError(f"repeat_interleave: {counts.shape[0]} counts for dim {dim} of size {size}")
+    if np.any(counts < 0):
+        raise ValueError("repeat_interleave: counts must be non-negative")
+    positions = np.repeat(np.arange(size), counts)
+    return ops.getitem(x, index=(slice(None),) * axis + (positions,))
+
+
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """``(min, max)`` over ``dim`` (all elements by default)."""
+    x = as_tensor_arg(input)
+    reduce = () if dim is None else dim
+    return AminmaxResult(amin(x, reduce, keepdim), amax(x, reduce, keepdim))
+
+
+def msort(input) -> Tensor:
+    return sort(input, 0).values
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The distinct values (sorted), and optionally where each element's value is in them and
+    how often each occurs. No gradient, as in PyTorch."""
+    x = as_tensor_arg(input)
+    axis = None if dim is None else normalize_dim(dim, x.ndim)
+    values, inverse, counts = np.unique(x.data, return_inverse=True, return_counts=True, axis=axis)
+    results = [Tensor._from_op(values)]
+    if return_inverse:
+        results.append(Tensor._from_op(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
+    if return_counts:
+        results.append(Tensor._from_op(counts.astype(np.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:
+    """How often each non-negative integer occurs in a 1-D tensor (summed ``weights``)."""
+    data = as_tensor_arg(input).data
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise TypeError(f"bincount takes a 1-D integer tensor, got dtype {data.dtype}, shape {data.shape}")
+    if data.size and data.min() < 0:
+        raise ValueError(f"bincount: values must be non-negative, got {data.min()}")
+    weight_data = None if weights is None else as_tensor_arg(weights).data
+    counts = np.bincount(data, weights=weight_data, minlength=minlength)
+    if weight_data is None:
+        return Tensor._from_op(counts.astype(np.int64))
+    return Tensor._from_op(counts.astype(weight_data.dtype if weight_data.dtype.kind == "f" else np.float64))
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0 (even where ``other`` is 0)."""
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    zero = x.data == 0
+    safe = ops.where(zero, np.ones((), y.dtype if y.dtype.kind == "f" else np.float32), y)
+    return ops.where(zero, np.zeros((), dtypes.result_type(x.data, y.data, 1.0)), x * ops.log(safe))
+
+
+def logit(input, eps=None) -> Tensor:
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given."""
+    p = as_tensor_arg(input)
+    if eps is not None:
+        p = clamp(p, eps, 1 - eps)
+    return ops.log(p / (1 - p))
+
+
+def deg2rad(input) -> Tensor:
+    return as_tensor_arg(input) * (np.pi / 180)
+
+
+def rad2deg(input) -> Tensor:
+    return as_tensor_arg(input) * (180 / np.pi)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    product = mm(mat1, mat2)
+    return (input if beta == 1 else beta * input) + (product if alpha == 1 else alpha * product)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    return input + value * tensor1 / tensor2
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` in float64 (as ``torch.float_power``)."""
+    base = as_tensor_arg(input).to(dtypes.float64)
+    power_of = exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else exponent
+    return ops.power(base, power_of)
+
+
+def _nan_ignoring(extremum, input, other) -> Tensor:
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    chosen = extremum(x, y)
+    return ops.where(np.isnan(x.data), y, ops.where(np.isnan(y.data), x, chosen))
+
+
+def fmax(input, other) -> Tensor:
+    """The elementwise maximum, taking the number where one side is NaN."""
+    return _nan_ignoring(ops.maximum, input, other)
+
+
+def fmin(input, other) -> Tensor:
+    return _nan_ignoring(ops.minimum, input, other)
+
+
+def copysign(input, other) -> Tensor:
+    """|input| with the sign of ``other``."""
+    x = as_tensor_arg(input)
+    negative = np.signbit(other.data if isinstance(other, Tensor) else np.asarray(other))
+    magnitude = ops.abs(x if x.dtype.kind == "f" else x.to(dtypes.get_default_dtype()))
+    return ops.where(negative, -magnitude, magnitude)
+
+
+def sinc(input) -> Tensor:
+    """sin(pi x) / (pi x), 1 at 0."""
+    x = as_tensor_arg(input)
+    zero = x.data == 0
+    scaled = ops.where(zero, np.ones((), x.dtype if x.dtype.kind == "f" else np.float32), x) * np.pi
+    return ops.where(zero, np.ones((), scaled.dtype), ops.sin(scaled) / scaled)
+
+
+def heaviside(input, values) -> Tensor:
+    """1 where input > 0, 0 where < 0, ``values`` where 0 (no gradient, as PyTorch)."""
+    x, v = as_tensor_arg(input).data, as_tensor_arg(values).data
+    return Tensor._from_op(np.asarray(np.heaviside(x, v)).astype(dtypes.result_type(x, v)))
+
+
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotated by 90 degrees ``k`` times in the plane of ``dims``, from the first dim toward
+    the second."""
+    x = as_tensor_arg(input)
+    first, second = normalize_dims(dims, x.ndim)
+    turns = operator.index(k) % 4
+    if turns == 1:
+        return transpose(flip(x, second), first, second)
+    if turns == 2:
+        return flip(x, (first, second))
+    if turns == 3:
+        return flip(transpose(x, first, second), second)
+    return _same(x)
+
+
+def cross(input, other, dim=None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    if dim is None:
+        dim = next((d for d, n in enumerate(a.shape) if n == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dim of size 3 in shape {a.shape}")
+    axis = normalize_dim(dim, a.ndim)
+    if a.shape[axis] != 3 or b.shape[normalize_dim(dim, b.ndim)] != 3:
+        raise ValueError(f"cross: dim {dim} must have size 3, got shapes {a.shape} and {b.shape}")
+    shifted = [(slice(None),) * axis + (np.array(order),) for order in ([1, 2, 0], [2, 0, 1])]
+    return ops.getitem(a, index=shifted[0]) * ops.getitem(b, index=shifted[1]) - \
+        ops.getitem(a, index=shifted[1]) * ops.getitem(b, index=shifted[0])
+
+
+def kron(input, other) -> Tensor:
+    """The Kronecker product (a block matrix of products)."""
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    ndim = builtins.max(a.ndim, b.ndim)
+    a = ops.reshape(a, shape=(1,) * (ndim - a.ndim) + a.shape)
+    b = ops.reshape(b, shape=(1,) * (ndim - b.ndim) + b.shape)
+    spread_a = ops.reshape(a, shape=tuple(v for n in a.shape for v in (n, 1)))
+    spread_b = ops.reshape(b, shape=tuple(v for n in b.shape for v in (1, n)))
+    return ops.reshape(spread_a * spread_b, shape=tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+def hsplit(input, sections) -> tuple:
+    x = as_tensor_arg(input)
+    return tensor_split(x, sections, 0 if x.ndim == 1 else 1)
+
+
+def vsplit(input, sections) -> tuple:
+    return tensor_split(input, sections, 0)
+
+
+def split_with_sizes(input, split_sizes, dim: int = 0) -> tuple:
+    return split(input, list(split_sizes), dim)
+
+
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
+    """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) over ``dim`` (all elements
+    when None), interpolated as PyTorch: "linear", "lower", "higher", "midpoint", "nearest".
+    Differentiable: the sorted values it reads get the gradient."""
+    x = as_tensor_arg(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"quantile: needs a floating-point tensor, got dtype {x.dtype}")
+    scalar_q = not isinstance(q, (Tensor, np.ndarray, list, tuple))
+    levels = np.atleast_1d(np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64))
+    if levels.ndim > 1 or levels.size == 0 or levels.min() < 0 or levels.max() > 1:
+        raise ValueError(f"quantile: q must be in [0, 1] (a number or a 1-D tensor), got {levels.tolist()}")
+    if dim is None:
+        source, axis = ops.reshape(x, shape=(-1,)), 0
+    else:
+        source, axis = x, normalize_dim(dim, x.ndim)
+    n = source.shape[axis]
+    ordered = sort(source, axis).values
+    position = levels * (n - 1)
+    low, high = np.floor(position).astype(np.int64), np.ceil(position).astype(np.int64)
+    if interpolation == "lower":
+        high = low
+    elif interpolation == "higher":
+        low = high
+    elif interpolation == "nearest":
+        low = high = np.round(position).astype(np.int64)  # half to even, as PyTorch
+    elif interpolation not in ("linear", "midpoint"):
+        raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
+    weight = 0.5 if interpolation == "midpoint" else position - low
+    below = index_select(ordered, axis, low)
+    above = index_select(ordered, axis, high)
+    shape = [1] * ordered.ndim
+    shape[axis] = levels.size
+    result = below + (above - below) * np.asarray(weight, dtype=x.dtype).reshape(shape)
+    result = movedim(result, axis, 0)  # PyTorch puts the quantiles first
+    if keepdim:
+        kept = list(x.shape) if dim is not None else [1] * x.ndim
+        if dim is not None:
+            kept[axis] = 1
+        result = ops.reshape(result, shape=(levels.size,) + tuple(kept))
+    return squeeze(result, 0) if scalar_q else result

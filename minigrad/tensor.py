@@ -445,6 +445,34 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
 
+    def is_signed(self) -> bool:
+        return self.data.dtype.kind in "if"
+
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def itemsize(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
+
+    def positive(self) -> "Tensor":
+        return self
+
+    def broadcast_to(self, *shape) -> "Tensor":
+        return ops.broadcast_to(self, fn.shape_args(shape, "broadcast_to"))
+
     def is_contiguous(self) -> bool:
         return bool(self.data.flags.c_contiguous)
 
@@ -876,6 +904,12 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool)
 
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
     # ---- new tensors like this one ----------------------------------------------------
     def new_tensor(self, data, dtype=None, requires_grad: bool = False):
         return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
@@ -1057,6 +1091,27 @@ _METHODS_FROM_FUNCTIONS = (
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "isclose", "allclose", "isnan", "isinf", "isfinite", "isposinf",
     "isneginf", "signbit",
+    # more everyday names
+    "ravel", "narrow", "select", "count_nonzero", "nansum", "nanmean", "diff", "repeat_interleave",
+    "aminmax", "msort", "unique", "bincount", "xlogy", "logit", "deg2rad", "rad2deg", "addmm",
+    "addcmul", "addcdiv", "float_power", "fmax", "fmin", "copysign", "sinc", "heaviside", "rot90",
+    "cross", "kron", "hsplit", "vsplit", "split_with_sizes", "quantile",
+)
+
+# In-place twins (``x.exp_()``, ``x.clamp_min_(0)``): the function's result written into the
+# tensor with the rules of Tensor._in_place.
+_IN_PLACE_FROM_FUNCTIONS = (
+    "abs", "absolute", "neg", "negative", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "sin",
+    "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "rsqrt", "log2", "log10", "log1p", "exp2",
+    "expm1", "erf", "erfc", "erfinv", "floor", "ceil", "round", "trunc", "fix", "frac", "sign",
+    "sgn", "reciprocal", "square", "clamp_min", "clamp_max", "remainder", "fmod", "floor_divide",
+    "hypot", "atan2", "arctan2", "nan_to_num", "tril", "triu", "cumsum", "cumprod", "logit",
+    "xlogy", "copysign", "float_power", "deg2rad", "rad2deg", "sinc", "heaviside", "multiply",
+    "divide", "subtract", "true_divide", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt",
+    "greater", "ge", "greater_equal",
 )
 
 
@@ -1068,5 +1123,16 @@ def _method(name: str, function):
     return method
 
 
+def _in_place_method(name: str, function):
+    def method(self, *args, **kwargs):
+        operands = args + tuple(kwargs.values())
+        return self._in_place(name, lambda x: function(x, *args, **kwargs), *operands)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: this tensor becomes ``{function.__name__}(self, ...)``."
+    return method
+
+
 for _name in _METHODS_FROM_FUNCTIONS:
     setattr(Tensor, _name, _method(_name, getattr(fn, _name)))
+for _name in _IN_PLACE_FROM_FUNCTIONS:
+    setattr(Tensor, _name + "_", _in_place_method(_name + "_", getattr(fn, _name)))

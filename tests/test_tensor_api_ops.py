@@ -227,6 +227,59 @@ case("softmax", lambda m, x: x.softmax(-1), [[(3, 4)]])
 case("log_softmax", lambda m, x: m.log_softmax(x, 0), [[(3, 4)]])
 
 
+# ---- more everyday names -----------------------------------------------------------------------
+case("ravel", lambda m, x: x.transpose(0, 1).ravel(), [[(3, 4)]])
+case("narrow", lambda m, x: x.narrow(1, 1, 2), [[(3, 4)]])
+case("narrow_negative_start", lambda m, x: m.narrow(x, -1, -3, 2), [[(3, 4)]])
+case("select", lambda m, x: x.select(-1, 2), [[(3, 4)], [(2, 3, 4)]])
+case("count_nonzero", lambda m, x: m.count_nonzero(x.round(), 1), [[(3, 4)]])
+case("nansum", lambda m, x: m.nansum(m.log(x), 1), [[(3, 4)]], (-1, 2), gradcheck=False)
+case("nanmean", lambda m, x: m.log(x).nanmean(), [[(3, 4)]], (-1, 2), gradcheck=False)
+case("diff", lambda m, x: x.diff(), [[(3, 4)]])
+case("diff_twice_dim0_prepend", lambda m, x, p: m.diff(x, 2, 0, prepend=p), [[(3, 4), (1, 4)]])
+case("repeat_interleave", lambda m, x: x.repeat_interleave(2), [[(2, 3)]])
+case("repeat_interleave_dim", lambda m, x: m.repeat_interleave(x, index(m, [1, 0, 3]), dim=1), [[(2, 3)]])
+case("aminmax", lambda m, x: m.aminmax(x, dim=1), [[(3, 4)]])
+case("aminmax_all", lambda m, x: x.aminmax(), [[(3, 4)]])
+case("msort", lambda m, x: x.msort(), [[(3, 4)]])
+case("xlogy", lambda m, x, y: m.xlogy(x * (x > 0), y * y + 0.1), BINARY_SHAPES[:3], gradcheck=False)
+case("logit", lambda m, x: x.logit(), [[(3, 4)]], (0.1, 0.9))
+case("logit_eps", lambda m, x: m.logit(x, eps=0.2), [[(3, 4)]], (0.05, 0.95))
+case("deg2rad", lambda m, x: m.deg2rad(x), UNARY_SHAPES)
+case("rad2deg", lambda m, x: x.rad2deg(), UNARY_SHAPES)
+case("addmm", lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=2.0), [[(2, 4), (2, 3), (3, 4)], [(4,), (2, 3), (3, 4)]])
+case("addcmul", lambda m, x, a, b: m.addcmul(x, a, b, value=0.5), [[(3, 4), (3, 4), (4,)]])
+case("addcdiv", lambda m, x, a, b: x.addcdiv(a, b * b + 1, value=2), [[(3, 4), (3, 4), (4,)]])
+case("float_power", lambda m, x, y: m.float_power(x * x + 0.5, y), BINARY_SHAPES[:3])
+case("fmax", lambda m, x, y: m.fmax(m.log(x), y), BINARY_SHAPES[:3], (-1, 2), gradcheck=False)
+case("fmin", lambda m, x, y: x.fmin(m.log(y)), BINARY_SHAPES[:3], (-1, 2), gradcheck=False)
+case("copysign", lambda m, x, y: m.copysign(x, y), BINARY_SHAPES)
+case("sinc", lambda m, x: x.sinc(), [[(3, 4)]])
+case("heaviside", lambda m, x: m.heaviside(x.detach().round(), m.tensor(0.5, dtype=m.float64)), [[(3, 4)]])
+for _k in (1, 2, 3, -1):
+    case(f"rot90_{_k}", lambda m, x, k=_k: x.rot90(k, (0, 1)), [[(2, 3)], [(2, 3, 4)]])
+case("rot90_dims", lambda m, x: m.rot90(x, 1, (-1, 0)), [[(2, 3, 4)]])
+case("cross", lambda m, a, b: m.cross(a, b, dim=-1), [[(4, 3), (4, 3)], [(3,), (3,)]])
+case("cross_dim0", lambda m, a, b: a.cross(b, dim=0), [[(3, 2), (3, 2)]])
+case("kron", lambda m, a, b: m.kron(a, b), [[(2, 3), (2, 2)], [(3,), (2,)], [(2, 2), (3,)]])
+case("hsplit", lambda m, x: x.hsplit(2), [[(3, 4)]])
+case("vsplit", lambda m, x: m.vsplit(x, [1]), [[(3, 4)]])
+case("split_with_sizes", lambda m, x: x.split_with_sizes([1, 3], 1), [[(3, 4)]])
+for _interpolation in ("linear", "lower", "higher", "midpoint", "nearest"):
+    case(f"quantile_{_interpolation}", lambda m, x, i=_interpolation: m.quantile(x, 0.4, dim=1, interpolation=i),
+         [[(3, 5)], [(2, 4, 3)]])
+case("quantile_levels", lambda m, x: x.quantile(m.tensor([0.1, 0.5, 1.0], dtype=m.float64), dim=0, keepdim=True),
+     [[(5, 3)]])
+case("quantile_all", lambda m, x: m.quantile(x, m.tensor([0.25, 0.75], dtype=m.float64)), [[(3, 4)]])
+case("broadcast_to", lambda m, x: x.broadcast_to(2, 3, 4), [[(3, 1)]])
+for _name in ("exp", "sqrt", "sigmoid", "tanh", "sin", "floor", "reciprocal", "log1p", "neg", "square"):
+    case(f"{_name}_in_place", lambda m, x, n=_name: getattr(x * 2, n + "_")(), [[(3, 4)]], (0.2, 2))
+case("clamp_min_in_place", lambda m, x: (x * 2).clamp_min_(0.5), [[(3, 4)]])
+case("tril_in_place", lambda m, x: (x + 1).tril_(-1), [[(3, 4)]])
+case("cumsum_in_place", lambda m, x: (x * 1).cumsum_(1), [[(3, 4)]])
+case("eq_in_place", lambda m, x: (x * 1).round().eq_(1.0) * x, [[(3, 4)]])
+
+
 def _inputs(shapes, domain, seed):
     rng = np.random.default_rng(seed)
     return [rng.uniform(*domain, size=shape) for shape in shapes]
@@ -400,3 +453,20 @@ def test_ops_reject_bad_input_with_specific_errors():
         mg.div(x, x, rounding_mode="round")
     with pytest.raises(ValueError, match=r"mm takes two matrices, got shapes \(2, 3\) and \(3,\)"):
         mg.mm(x, mg.zeros(3))
+
+
+def test_unique_and_bincount_like_torch():
+    data = np.array([[3, 1, 3], [2, 1, 1]])
+    ours = mg.unique(mg.tensor(data), return_inverse=True, return_counts=True)
+    theirs = torch.unique(torch.tensor(data), return_inverse=True, return_counts=True)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.data, t.numpy())
+    np.testing.assert_array_equal(mg.tensor(data).unique(dim=0).data, torch.tensor(data).unique(dim=0).numpy())
+    counts = np.array([0, 2, 2, 5])
+    np.testing.assert_array_equal(mg.bincount(mg.tensor(counts), minlength=7).data,
+                                  torch.bincount(torch.tensor(counts), minlength=7).numpy())
+    weights = np.array([0.5, 1.0, 2.0, 0.25])
+    np.testing.assert_allclose(mg.tensor(counts).bincount(mg.tensor(weights)).data,
+                               torch.tensor(counts).bincount(torch.tensor(weights)).numpy())
+    with pytest.raises(ValueError, match="non-negative"):
+        mg.bincount(mg.tensor([-1]))
