@@ -761,8 +761,11 @@ def median(input, dim=None, keepdim: bool = False):
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over ``dim`` (an int or a tuple), without overflow."""
     x = as_tensor_arg(input)
-    axes = normalize_dims(dim, x.ndim) if x.ndim else (normalize_dim(dim, 0),) if isinstance(dim, int) else ()
-    return ops.logsumexp(x, axis=axes if x.ndim else None, keepdims=keepdim)
+    if x.ndim == 0:  # a number: dim 0 or -1 is the identity, as PyTorch
+        for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim):
+            normalize_dim(d, 0)
+        return ops.logsumexp(x, axis=None, keepdims=keepdim)
+    return ops.logsumexp(x, axis=normalize_dims(dim, x.ndim), keepdims=keepdim)
 
 
 def _correction(correction, unbiased) -> float:
@@ -1227,10 +1230,11 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
         if n <= 0:
             raise ValueError(f"tensor_split: sections must be positive, got {n}")
         lengths = [size // n + (1 if i < size % n else 0) for i in range(n)]
-    else:
-        bounds = [0] + [builtins.min(builtins.max(operator.index(i), 0), size) for i in indices_or_sections] + [size]
-        lengths = [builtins.max(0, b - a) for a, b in zip(bounds, bounds[1:])]
-    return split(x, lengths, axis) if builtins.sum(lengths) == size else split(x, lengths + [size - builtins.sum(lengths)], axis)
+        return split(x, lengths, axis)
+    # At indices: the pieces between consecutive ones (empty where an index goes backwards).
+    bounds = [0] + [operator.index(i) for i in indices_or_sections] + [size]
+    return tuple(ops.getitem(x, index=(slice(None),) * axis + (slice(start, builtins.max(start, stop)),))
+                 for start, stop in zip(bounds, bounds[1:]))
 
 
 def unbind(input, dim: int = 0) -> tuple:
