@@ -133,7 +133,7 @@ def test_clipping_before_adam_steps_with_the_clipped_gradients(layered, clip):
     twin_opt = torch.optim.Adam(twin.parameters(), lr=0.05)
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(16, 3)) * 4, rng.integers(0, 2, 16)
-    flat_grad = opt._chunks[0][0].grad
+    flat_grad = opt._chunks[0][0].grad_flat
     for _ in range(4):
         opt.zero_grad()
         F.cross_entropy(forward(mg.Tensor(x)), y).backward()
