@@ -506,14 +506,10 @@ class Tensor:
         return self.data.item()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as an ndarray, shared, not copied (``torch.Tensor.numpy()``). As in
-        PyTorch, a tensor that requires grad refuses (its array would leave the graph):
-        ``t.detach().numpy()``, or ``force=True`` for a copy."""
-        if self._requires_grad:
-            if force:
-                return self.data.copy()
-            raise RuntimeError("Can't call numpy() on a Tensor that requires grad; "
-                               "use tensor.detach().numpy() instead")
+        """The data as an ndarray, shared, not copied (``torch.Tensor.numpy()``). Unlike
+        PyTorch, a tensor that requires grad answers too, as ``np.asarray(t)`` does: the
+        array is the tensor's memory, outside the graph (``force`` is accepted and changes
+        nothing)."""
         return self.data
 
     def tolist(self):
