@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from minigrad import versions
+
 
 class _Modes(threading.local):
     grad_enabled = True
@@ -210,10 +212,13 @@ def made_tensors(roots) -> tuple[list, dict[int, int]]:
             found.append(root)
     leaf_uses: dict[int, int] = {}
     stack = list(found)
+    last_write = versions.last_write
     while stack:
         node = stack.pop()._node
         if node.inputs is None:
             raise _released_error(node)
+        if node.number < last_write:  # an in-place write since this node was made
+            versions.check_node(node)
         for parent in node.inputs:
             if getattr(parent, "_node", None) is not None:
                 if id(parent) not in seen:
@@ -224,6 +229,8 @@ def made_tensors(roots) -> tuple[list, dict[int, int]]:
                 leaf_uses[id(parent)] = leaf_uses.get(id(parent), 0) + 1
     if len(found) > 1:
         found.sort(key=_node_number, reverse=True)
+    if found and found[-1]._node.number < versions.last_tracked_write:
+        versions.check_views(found, roots)
     return found, leaf_uses
 
 

@@ -167,7 +167,7 @@ def test_astype_gradient_comes_back_in_the_input_dtype():
     assert mg.gradcheck(lambda b: b.astype(np.float64) * b, [b])
 
 
-@case("reshape", "transpose")
+@case("reshape", "transpose", "clone")
 @pytest.mark.parametrize("fn", [
     lambda a: a.reshape(6, 4),
     lambda a: a.reshape((4, -1)),
@@ -175,6 +175,7 @@ def test_astype_gradient_comes_back_in_the_input_dtype():
     lambda a: a.T,
     lambda a: a.transpose(1, 0, 2),
     lambda a: a.transpose((2, 0, 1)),
+    lambda a: a.clone() * a,
 ])
 def test_shape_ops(fn):
     assert mg.gradcheck(fn, [tensor((2, 3, 4))])
@@ -239,6 +240,114 @@ def test_sign_has_a_zero_gradient():
 def test_put_add_is_the_adjoint_of_getitem(index):
     values = tensor(np.zeros((4, 3))[index].shape)
     assert mg.gradcheck(lambda v: ops.put_add(v, shape=(4, 3), index=index), [values])
+
+
+# ---- the primitives of PyTorch's wider API ------------------------------------------------------
+def bounded(shape, low, high, seed=0):
+    rng = np.random.default_rng(seed)
+    return mg.Tensor(rng.uniform(low, high, size=shape), requires_grad=True)
+
+
+UNARY_DOMAINS = {
+    "sin": (-2, 2), "cos": (-2, 2), "tan": (-1.2, 1.2), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9),
+    "atan": (-2, 2), "sinh": (-2, 2), "cosh": (-2, 2), "asinh": (-2, 2), "acosh": (1.1, 3),
+    "atanh": (-0.9, 0.9), "rsqrt": (0.5, 2), "log2": (0.5, 2), "log10": (0.5, 2), "log1p": (-0.5, 2),
+    "exp2": (-2, 2), "expm1": (-2, 2), "erf": (-2, 2), "erfc": (-2, 2), "erfinv": (-0.9, 0.9),
+    "floor": (-2, 2), "ceil": (-2, 2), "trunc": (-2, 2), "round": (-2, 2),
+}
+
+
+@case(*UNARY_DOMAINS)
+@pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
+@pytest.mark.parametrize("shape", [(), (3, 4)])
+def test_more_elementwise_functions(name, shape):
+    a = bounded(shape, *UNARY_DOMAINS[name])
+    assert mg.gradcheck(lambda a: getattr(a, name)(), [a])
+
+
+BINARY = {
+    "atan2": (lambda a, b: mg.atan2(a, b), (-2, 2), (0.5, 2)),
+    "hypot": (lambda a, b: mg.hypot(a, b), (0.5, 2), (-2, -0.5)),
+    "logaddexp": (lambda a, b: mg.logaddexp(a, b), (-2, 2), (-2, 2)),
+    "logaddexp2": (lambda a, b: mg.logaddexp2(a, b), (-2, 2), (-2, 2)),
+    "remainder": (lambda a, b: mg.remainder(a, b), (-3, 3), (0.7, 1.3)),
+    "fmod": (lambda a, b: mg.fmod(a, b), (-3, 3), (0.7, 1.3)),
+    "floor_divide": (lambda a, b: mg.floor_divide(a, b) * a, (-3, 3), (0.7, 1.3)),
+    "trunc_divide": (lambda a, b: mg.div(a, b, rounding_mode="trunc") * b, (-3, 3), (0.7, 1.3)),
+}
+
+
+@case(*BINARY)
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shape_a,shape_b", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), ())])
+def test_more_binary_functions(name, shape_a, shape_b):
+    fn, domain_a, domain_b = BINARY[name]
+    assert mg.gradcheck(fn, [bounded(shape_a, *domain_a, seed=1), bounded(shape_b, *domain_b, seed=2)])
+
+
+@case("clamp")
+def test_clamp_with_tensor_bounds():
+    x, low, high = bounded((3, 4), -2, 2), bounded((4,), -1.5, -0.5, seed=1), bounded((3, 1), 0.5, 1.5, seed=2)
+    assert mg.gradcheck(lambda x, low, high: mg.clamp(x, low, high), [x, low, high])
+    assert mg.gradcheck(lambda x, low: mg.clamp(x, min=low), [x, low])
+
+
+@case("logsumexp", "vector_norm", "prod")
+@pytest.mark.parametrize("dim", [0, -1, (0, 1)])
+def test_reductions_of_the_wider_api(dim):
+    a = bounded((3, 4), -2, 2)
+    assert mg.gradcheck(lambda a: mg.logsumexp(a, dim), [a])
+    for p in (1, 2, 3, float("inf")):
+        assert mg.gradcheck(lambda a: mg.vector_norm(a, p, dim), [a])
+    if not isinstance(dim, tuple):
+        assert mg.gradcheck(lambda a: mg.prod(a, dim), [a])
+    assert mg.gradcheck(lambda a: mg.prod(a), [a])
+
+
+@case("prod", "cumprod")
+def test_products_with_zeros_have_exact_gradients():
+    data = np.array([[0.0, 2.0, 3.0, -1.5], [1.5, 0.0, 0.0, 2.0], [1.2, -0.7, 0.9, 1.1]])
+    a = mg.Tensor(data, requires_grad=True)
+    assert mg.gradcheck(lambda a: mg.prod(a, 1), [a])
+    assert mg.gradcheck(lambda a: mg.cumprod(a, 1), [a])
+    assert mg.gradcheck(lambda a: mg.cumprod(a, 0), [a])
+
+
+@case("cumsum", "cumprod", "logcumsumexp")
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scans(dim):
+    a = bounded((3, 4), -2, 2)
+    for fn in (mg.cumsum, mg.cumprod, mg.logcumsumexp):
+        assert mg.gradcheck(lambda a: fn(a, dim), [a])
+
+
+@case("index_put")
+def test_index_put_is_setitem_out_of_place():
+    a, v = bounded((4, 3), -2, 2), bounded((2, 3), -2, 2, seed=1)
+    assert mg.gradcheck(lambda a, v: ops.index_put(a, v, index=np.array([3, 1])), [a, v])
+    assert mg.gradcheck(lambda a, v: ops.index_put(a, v, index=np.array([1, 1]), accumulate=True), [a, v])
+    w = bounded((4,), -2, 2, seed=2)
+    assert mg.gradcheck(lambda a, w: ops.index_put(a, w, index=(slice(None), 0)), [a, w])
+
+
+@case("scatter_extremum", "scatter_prod")
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reductions(include_self):
+    a, src = bounded((3, 4), -2, 2), bounded((2, 4), -2, 2, seed=1)
+    index = np.array([[0, 2, 2, 1], [2, 2, 0, 1]])
+    for reduce in ("amax", "amin", "prod", "sum", "mean"):
+        assert mg.gradcheck(lambda a, s: mg.scatter_reduce(a, 0, index, s, reduce, include_self=include_self), [a, src])
+
+
+@case("einsum")
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]), ("i,i->", [(3,), (3,)]),
+    ("ij->j", [(2, 3)]), ("ii->i", [(3, 3)]), ("ij,k->ijk", [(2, 3), (2,)]), ("...ij,jk", [(2, 2, 3), (3, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("iij,j->i", [(2, 2, 3), (3,)]),
+])
+def test_einsum(equation, shapes):
+    inputs = [bounded(s, -2, 2, seed=i) for i, s in enumerate(shapes)]
+    assert mg.gradcheck(lambda *xs: mg.einsum(equation, *xs), inputs)
 
 
 def test_every_primitive_is_gradchecked():
