@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 
 from minigrad import ops
+from minigrad.functions import normalize, one_hot, pad  # PyTorch has these in nn.functional too
 from minigrad.nn.activations import celu, elu, gelu, hardtanh, logsigmoid, mish, relu6, selu, silu, softplus
 from minigrad.nn.normalization import batch_norm, layer_norm
 from minigrad.ops import Primitive
@@ -44,6 +45,7 @@ __all__ = [
     "gelu", "silu", "elu", "celu", "selu", "softplus", "mish", "hardtanh", "relu6", "logsigmoid",
     "layer_norm", "batch_norm", "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "normalize", "one_hot", "pad",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")

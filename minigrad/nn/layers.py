@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from minigrad import ops
+from minigrad import ops, random
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn import module as module_hooks
@@ -19,13 +19,17 @@ from minigrad.tensor import Tensor
 
 
 def make_rng(seed: int | None = None, rng: np.random.Generator | None = None) -> np.random.Generator:
-    """The Generator a layer draws from: ``rng`` itself, or a new one from ``seed``."""
+    """The Generator a layer draws from: ``rng`` itself, a new one from ``seed``, or, with
+    neither, minigrad's default generator, as PyTorch's layers draw from theirs: after
+    ``minigrad.manual_seed(s)`` the same code builds the same model."""
     if rng is not None and seed is not None:
         raise ValueError("pass either seed= or rng=, not both")
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
+    if seed is None:
+        return random.default_generator
     return np.random.default_rng(seed)
 
 

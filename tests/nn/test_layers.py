@@ -283,3 +283,25 @@ def test_mlp_refuses_inputs_of_the_wrong_width_like_linear():
     assert out.shape == (1, 2)
     assert model(mg.Tensor(np.ones(3, dtype=np.float32))).shape == (2,)
     assert model(mg.Tensor(np.ones((2, 7, 3), dtype=np.float32))).shape == (2, 7, 2)
+
+
+def test_layers_without_a_seed_draw_from_the_default_generator_so_manual_seed_repeats_them():
+    mg.manual_seed(11)
+    first = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    first_masks = first(mg.ones(2, 3)).data.copy()
+    mg.manual_seed(11)
+    second = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    for name, value in first.state_dict().items():
+        np.testing.assert_array_equal(value, second.state_dict()[name], err_msg=name)
+    np.testing.assert_array_equal(first_masks, second(mg.ones(2, 3)).data)
+    mg.manual_seed(12)
+    other = nn.Linear(3, 4)
+    assert not np.array_equal(other.weight.data, first[0].weight.data)
+
+
+def test_nn_functional_has_pytorchs_pad_one_hot_and_normalize():
+    from minigrad.nn import functional as F
+
+    assert F.one_hot(mg.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.pad(mg.ones(2), (1, 1)).tolist() == [0.0, 1.0, 1.0, 0.0]
+    np.testing.assert_allclose(F.normalize(mg.tensor([[3.0, 4.0]])).data, [[0.6, 0.8]])
