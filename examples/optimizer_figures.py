@@ -235,14 +235,16 @@ def adadelta_vs_adam(out: Path, fast: bool) -> str:
     """Adadelta at its lr 1: the steps start at sqrt(eps) and grow with the past steps."""
     n = steps(600, fast)
     runs = [lab.run("himmelblau", "adam", steps=n, lr=0.1), lab.run("himmelblau", optim.Adadelta, steps=n, lr=1.0)]
-    return _small(runs, out / "adadelta_vs_adam.png", f"Adadelta (lr 1) and Adam (lr 0.1) on Himmelblau's function, {n} steps")
+    return _small(runs, out / "adadelta_vs_adam.png",
+                  f"Adadelta (lr 1) and Adam (lr 0.1) on Himmelblau's function, {n} steps")
 
 
 def rprop_vs_adam(out: Path, fast: bool) -> str:
     """Rprop's per-coordinate step sizes, grown by 1.2 and halved on a sign flip."""
     n = steps(600, fast)
     runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05), lab.run("rosenbrock", optim.Rprop, steps=n, lr=0.01)]
-    return _small(runs, out / "rprop_vs_adam.png", f"Rprop (first step 0.01) and Adam (lr 0.05) on Rosenbrock, {n} steps")
+    return _small(runs, out / "rprop_vs_adam.png",
+                  f"Rprop (first step 0.01) and Adam (lr 0.05) on Rosenbrock, {n} steps")
 
 
 NOISY = dict(noise=5.0, seed=0)  # a minibatch's scatter around the gradient, the same draws in every run
@@ -298,7 +300,10 @@ def _small(runs, path: Path, title: str) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
     buffer.seek(0)
-    image = Image.open(buffer).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    # A palette of 128 colours keeps the contours' gradient and every line; no dithering
+    # keeps the file small and the same bytes on every run.
+    image = Image.open(buffer).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT,
+                                                       dither=Image.Dither.NONE)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temporary:
         image.save(temporary, format="PNG", optimize=True)

@@ -50,7 +50,6 @@ class Rule:
 def _schedule_free_init(adam: bool) -> Callable:
     def init(param: np.ndarray) -> dict:
         return F.schedule_free_init(param, adam=adam)
-    init.__name__ = f"schedule_free_init(adam={adam})"
     return init
 
 
@@ -84,7 +83,7 @@ def optimizer_class_of(trajectory) -> type | None:
     name = trajectory.optimizer
     try:
         return optimizer_class(name)
-    except ValueError:
+    except (ValueError, LookupError, TypeError):  # not a name the lab's run() knows
         pass
     known = getattr(optim, name, None)
     if isinstance(known, type) and issubclass(known, optim.Optimizer) and known.__name__ == name:
@@ -187,19 +186,21 @@ def evaluation_points(trajectory) -> np.ndarray | None:
     """Per t, the point the optimizer offers to evaluate, where that is not the point its
     gradients are taken at: schedule-free's x_t = (y_t - (1 - b1) z_t) / b1 (optax's
     ``schedule_free_eval_params``, here ``functional.schedule_free_eval``), ASGD's average
-    ``ax``, Lookahead's slow weights. None for every other optimizer."""
+    ``ax``, Lookahead's slow weights. None for every other optimizer. Before the first step
+    (t = 0) it is the start point: ASGD's ``ax`` buffer starts at zeros, but no average of
+    iterates exists yet."""
     cls = optimizer_class_of(trajectory)
     states = states_from_zero(trajectory)
     if cls is not None and issubclass(cls, (optim.ScheduleFreeSGD, optim.ScheduleFreeAdamW)):
         hyper = trajectory.hyperparameters
         b1 = hyper["momentum"] if "momentum" in hyper else hyper["betas"][0]
-        return np.array([F.schedule_free_eval(point, state, b1) if "z" in state else np.array(point)
-                         for point, state in zip(trajectory.points, states)])
-    for name in ("ax", "slow_param"):
-        if states and name in states[-1]:
-            return np.array([state[name] if name in state else point
-                             for point, state in zip(trajectory.points, states)])
-    return None
+        points = [F.schedule_free_eval(point, state, b1) for point, state in zip(trajectory.points[1:], states[1:])]
+    else:
+        name = next((name for name in ("ax", "slow_param") if states and name in states[-1]), None)
+        if name is None:
+            return None
+        points = [state[name] for state in states[1:]]
+    return np.array([trajectory.points[0], *points]).reshape(trajectory.points.shape)
 
 
 def evaluation_trajectory(trajectory, label: str | None = None):
