@@ -174,6 +174,142 @@ def schedule_log_square(out: Path, fast: bool) -> str:
                  title=r"SGD on $\ln(x^2 + 0.01)$ from -1.5, lr 0.2: with and without decay")
 
 
+# ---- the optimizers beyond the slides, each against Adam on the same function -------------------
+# Adam runs with the same lr where the two take steps of the same scale (both divide by a root
+# mean square), else at the lr the lab suggests for it on that function.
+
+def nadam_vs_adam(out: Path, fast: bool) -> str:
+    """NAdam's Nesterov look-ahead against Adam on Rosenbrock, both lr 0.05."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05), lab.run("rosenbrock", optim.NAdam, steps=n, lr=0.05)]
+    return _small(runs, out / "nadam_vs_adam.png", f"NAdam and Adam on Rosenbrock, lr 0.05, {n} steps")
+
+
+def radam_vs_adam(out: Path, fast: bool) -> str:
+    """RAdam against Adam on Rosenbrock with lr 0.01: its first four steps are SGD with momentum,
+    then the rectified adaptive step."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.01), lab.run("rosenbrock", optim.RAdam, steps=n, lr=0.01)]
+    return _small(runs, out / "radam_vs_adam.png", f"RAdam and Adam on Rosenbrock, lr 0.01, {n} steps")
+
+
+def adamax_vs_adam(out: Path, fast: bool) -> str:
+    """Adamax (the infinity norm of past gradients) against Adam on Himmelblau's function."""
+    n = steps(200, fast)
+    runs = [lab.run("himmelblau", "adam", steps=n, lr=0.1), lab.run("himmelblau", optim.Adamax, steps=n, lr=0.1)]
+    return _small(runs, out / "adamax_vs_adam.png", f"Adamax and Adam on Himmelblau's function, lr 0.1, {n} steps")
+
+
+def adabelief_vs_adam(out: Path, fast: bool) -> str:
+    """AdaBelief (divides by the spread of g around m) against Adam on Rosenbrock."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05),
+            lab.run("rosenbrock", optim.AdaBelief, steps=n, lr=0.05)]
+    return _small(runs, out / "adabelief_vs_adam.png", f"AdaBelief and Adam on Rosenbrock, lr 0.05, {n} steps")
+
+
+def yogi_vs_adam(out: Path, fast: bool) -> str:
+    """Yogi (additive second moment) against Adam on Rosenbrock."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05), lab.run("rosenbrock", optim.Yogi, steps=n, lr=0.05)]
+    return _small(runs, out / "yogi_vs_adam.png", f"Yogi and Adam on Rosenbrock, lr 0.05, {n} steps")
+
+
+def lamb_vs_adam(out: Path, fast: bool) -> str:
+    """LAMB's steps are lr times the parameter's norm: where Rosenbrock's valley passes the
+    origin they shrink to almost nothing, and near (1, 1) they stay about lr * sqrt(2)."""
+    n = steps(1500, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.02), lab.run("rosenbrock", optim.LAMB, steps=n, lr=0.02)]
+    return _small(runs, out / "lamb_vs_adam.png", f"LAMB and Adam on Rosenbrock, lr 0.02, {n} steps")
+
+
+def lion_vs_adam(out: Path, fast: bool) -> str:
+    """Lion moves every coordinate by exactly lr (the sign of an average) against Adam."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05),
+            lab.run("rosenbrock", optim.Lion, steps=n, lr=0.01, weight_decay=0.0)]
+    return _small(runs, out / "lion_vs_adam.png", f"Lion (lr 0.01) and Adam (lr 0.05) on Rosenbrock, {n} steps")
+
+
+def adadelta_vs_adam(out: Path, fast: bool) -> str:
+    """Adadelta at its lr 1: the steps start at sqrt(eps) and grow with the past steps."""
+    n = steps(600, fast)
+    runs = [lab.run("himmelblau", "adam", steps=n, lr=0.1), lab.run("himmelblau", optim.Adadelta, steps=n, lr=1.0)]
+    return _small(runs, out / "adadelta_vs_adam.png",
+                  f"Adadelta (lr 1) and Adam (lr 0.1) on Himmelblau's function, {n} steps")
+
+
+def rprop_vs_adam(out: Path, fast: bool) -> str:
+    """Rprop's per-coordinate step sizes, grown by 1.2 and halved on a sign flip."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05), lab.run("rosenbrock", optim.Rprop, steps=n, lr=0.01)]
+    return _small(runs, out / "rprop_vs_adam.png",
+                  f"Rprop (first step 0.01) and Adam (lr 0.05) on Rosenbrock, {n} steps")
+
+
+NOISY = dict(noise=5.0, seed=0)  # a minibatch's scatter around the gradient, the same draws in every run
+
+
+def asgd_vs_adam(out: Path, fast: bool) -> str:
+    """With noisy gradients, ASGD's iterates keep jittering; their average (from t0 = 50 on)
+    settles near the minimum."""
+    n = steps(300, fast)
+    asgd = lab.run("elongated", optim.ASGD, steps=n, lr=0.05, t0=min(50, n // 2), label="ASGD iterates (lr=0.05)",
+                   **NOISY)
+    runs = [lab.run("elongated", "adam", steps=n, lr=0.05, **NOISY), asgd,
+            lab.evaluation_trajectory(asgd, label="ASGD average a_t")]
+    return _small(runs, out / "asgd_vs_adam.png", f"Noisy gradients (sigma 5) on the elongated bowl, {n} steps")
+
+
+def schedule_free_vs_adam(out: Path, fast: bool) -> str:
+    """Schedule-free SGD with noisy gradients: y (where gradients are taken) and the average
+    x (what eval() evaluates), against Adam."""
+    n = steps(300, fast)
+    free = lab.run("elongated", optim.ScheduleFreeSGD, steps=n, lr=0.05, label="ScheduleFreeSGD y (lr=0.05)",
+                   **NOISY)
+    runs = [lab.run("elongated", "adam", steps=n, lr=0.05, **NOISY), free,
+            lab.evaluation_trajectory(free, label="ScheduleFreeSGD x (eval)")]
+    return _small(runs, out / "schedule_free_vs_adam.png",
+                  f"Noisy gradients (sigma 5) on the elongated bowl, {n} steps")
+
+
+def lookahead_vs_adam(out: Path, fast: bool) -> str:
+    """Lookahead(Adam) against Adam: every 5 steps the fast weights go back halfway."""
+    n = steps(600, fast)
+    runs = [lab.run("rosenbrock", "adam", steps=n, lr=0.05),
+            lab.run("rosenbrock", lab.lookahead(optim.Adam, sync_period=5, slow_step_size=0.5), steps=n, lr=0.05)]
+    return _small(runs, out / "lookahead_vs_adam.png", f"Lookahead (k 5, alpha 0.5) around Adam, lr 0.05, {n} steps")
+
+
+def lbfgs_vs_adam(out: Path, fast: bool) -> str:
+    """L-BFGS with a strong Wolfe line search, one iteration per point, against Adam."""
+    rosenbrock = lab.get_function("rosenbrock")
+    runs = [lab.run(rosenbrock, "adam", steps=steps(600, fast), lr=0.05),
+            lab.run(rosenbrock, lab.with_closure(optim.LBFGS, rosenbrock), steps=steps(40, fast), max_iter=1,
+                    max_eval=25, line_search_fn="strong_wolfe", label="L-BFGS (strong Wolfe)")]
+    return _small(runs, out / "lbfgs_vs_adam.png", "L-BFGS (40 iterations) and Adam (lr 0.05) on Rosenbrock")
+
+
+def _small(runs, path: Path, title: str) -> str:
+    """The lab's trajectory figure as a small PNG (under 100 KB): 80 dpi, 128 colours."""
+    import io
+
+    from PIL import Image
+
+    figure = plot_trajectories(runs, title=title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    buffer.seek(0)
+    # A palette of 128 colours keeps the contours' gradient and every line; no dithering
+    # keeps the file small and the same bytes on every run.
+    image = Image.open(buffer).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT,
+                                                       dither=Image.Dither.NONE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        image.save(temporary, format="PNG", optimize=True)
+    return str(path)
+
+
 # ---- figures that are not trajectories ----------------------------------------------------------
 
 def _figure(width: float, height: float):
@@ -294,11 +430,17 @@ def lr_schedules(out: Path, fast: bool) -> str:
     return _save(figure, out / "lr_schedules.png")
 
 
+# One figure per optimizer beyond the slides, each against Adam (the guide's sections).
+NEW_RULE_FIGURES = [nadam_vs_adam, radam_vs_adam, adamax_vs_adam, adabelief_vs_adam, yogi_vs_adam, lamb_vs_adam,
+                    lion_vs_adam, adadelta_vs_adam, rprop_vs_adam, asgd_vs_adam, schedule_free_vs_adam,
+                    lookahead_vs_adam, lbfgs_vs_adam]
+
 FIGURES: dict[str, Callable[[Path, bool], str]] = {
     function.__name__: function
     for function in [sgd_learning_rates, momentum_from_90, momentum_rosenbrock, adagrad_log_square,
                      adagrad_vs_rmsprop, rmsprop_from_9, adam_bias_correction, adam_variants_rosenbrock,
                      lr_schedules, schedule_log_square, compare_saddle, compare_rosenbrock]
+    + NEW_RULE_FIGURES
 }
 
 

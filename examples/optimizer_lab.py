@@ -2,7 +2,8 @@
 
 1. Step tables a student can check by hand: gradient descent on x^2 from 70, momentum from
    90, RMSProp from 9, and the divergence of lr 0.1 on 20x^2 from 2.
-2. Rosenbrock from (-1.5, 2): how close Adam and Momentum get, and SGD with a too-large lr.
+2. Rosenbrock from (-1.5, 2): how close Adam and Momentum get, and SGD with a too-large lr;
+   then every other optimizer of minigrad.optim there, and two of their step tables.
 3. Figures: five optimizers on Rosenbrock, the elongated bowl, the saddle, x^2 (PNG), the
    saddle and Rosenbrock animated (GIF), and AdaGrad's shrinking steps.
 4. Figures that explain: the slides' averages, gradient and velocity arrows, accumulators,
@@ -37,6 +38,25 @@ def rosenbrock_race(steps: int) -> None:
     for name, lr in [("adam", 0.05), ("momentum", 1e-3), ("sgd", 0.01)]:
         print(run("rosenbrock", name, (-1.5, 2.0), steps, lr=lr).summary())
     print()
+
+
+def beyond_the_slides(steps: int) -> None:
+    """Every other optimizer of minigrad.optim on Rosenbrock (L-BFGS through a closure, one
+    iteration per step; Lookahead around Adam), then two of their step tables."""
+    rosenbrock = lab.get_function("rosenbrock")
+    runs = {
+        optim.NAdam: dict(lr=0.05), optim.RAdam: dict(lr=0.01), optim.Adamax: dict(lr=0.05),
+        optim.AdaBelief: dict(lr=0.05), optim.Yogi: dict(lr=0.05), optim.LAMB: dict(lr=0.02),
+        optim.Lion: dict(lr=0.01, weight_decay=0.0), optim.Adadelta: dict(lr=1.0), optim.Rprop: dict(lr=0.01),
+        optim.ASGD: dict(lr=1e-3, t0=100), optim.ScheduleFreeSGD: dict(lr=1e-3),
+        optim.ScheduleFreeAdamW: dict(lr=0.05), lab.lookahead(optim.Adam): dict(lr=0.05),
+        lab.with_closure(optim.LBFGS, rosenbrock): dict(max_iter=1, max_eval=25, line_search_fn="strong_wolfe"),
+    }
+    for optimizer, hyperparameters in runs.items():
+        print(run(rosenbrock, optimizer, None, steps, **hyperparameters).summary())
+    print()
+    print(step_table(run("square", optim.NAdam, (9.0,), 3, lr=0.1)), end="\n\n")
+    print(step_table(run("bowl", optim.ScheduleFreeSGD, (6.0, 9.0), 3, lr=0.1)), end="\n\n")
 
 
 def figures(out: str, fast: bool) -> None:
@@ -111,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
     slide_tables()
     rosenbrock_race(200 if args.fast else 3000)
+    beyond_the_slides(100 if args.fast else 600)
     figures(args.out, args.fast)
     explaining_figures(args.out, args.fast)
 

@@ -3,6 +3,9 @@
 - ``functions``: test functions written with Tensors (the slides' 1-D examples, x^2 + y^2,
   an elongated bowl, a saddle, Rosenbrock, Beale, Himmelblau, or your own callable);
 - ``run``: any optimizer (and schedule) on one of them, every step recorded;
+- ``rules``: which update of ``optim.functional`` each optimizer runs (the step tables replay
+  it), ``with_closure`` for L-BFGS, ``lookahead`` around any optimizer, and
+  ``evaluation_trajectory``: the average that schedule-free, ASGD and Lookahead evaluate;
 - ``table``: the slides' step tables (t, x_t, f'(x_t), the optimizer's state);
 - ``plots``: contours with trajectories, loss per step, 1-D curves, animations: each returns a
   Figure or an Animation that shows itself inline in a notebook (``path=`` also saves it);
@@ -30,13 +33,14 @@ from minigrad.lab.curvature import (
 from minigrad.lab.functions import FUNCTIONS, Objective, get_function, objective
 from minigrad.lab.plots import animate_trajectories, plot_trajectories
 from minigrad.lab.quadratic import EigenView, NotQuadraticError, eigen_view, plot_eigen_view
+from minigrad.lab.rules import evaluation_trajectory, lookahead, with_closure
 from minigrad.lab.run import OPTIMIZERS, Trajectory, run
 from minigrad.lab.table import Table, step_table
 from minigrad.lab.widgets import InteractiveLab, interactive_lab
 
 __all__ = [
     "FUNCTIONS", "Objective", "get_function", "objective",
-    "OPTIMIZERS", "Trajectory", "run", "Table", "step_table", "plot_trajectories", "animate_trajectories",
+    "OPTIMIZERS", "Trajectory", "run", "with_closure", "lookahead", "evaluation_trajectory", "Table", "step_table", "plot_trajectories", "animate_trajectories",
     "simple_moving_average", "exponential_average", "ema_weights", "averaging_table", "plot_averages",
     "EigenView", "NotQuadraticError", "eigen_view", "plot_eigen_view",
     "BackpropTrace", "backprop_trace", "draw_graph", "render_graph",

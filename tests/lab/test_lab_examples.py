@@ -22,6 +22,8 @@ def test_optimizer_lab_example(tmp_path):
     output = run_example("optimizer_lab.py", tmp_path)
     assert "28.672" in output and "-52.2378" in output and "8.68377" in output and "162" in output
     assert "DIVERGED" in output  # SGD with lr 0.01 on Rosenbrock
+    assert "LBFGS (lr=1) on rosenbrock: 100 steps" in output and "Lookahead(Adam) (lr=0.05) on" in output
+    assert "x_t (eval)" in output and "mu_product" in output  # the new rules' step tables
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["lab_rosenbrock.png", "lab_elongated.png", "lab_saddle.png", "lab_square.png",
                             "lab_double_well.png", "lab_adagrad_steps.png", "lab_saddle.gif", "lab_rosenbrock.gif",
