@@ -18,13 +18,19 @@ from minigrad.tensor import Tensor
 
 
 def make_rng(seed: int | None = None, rng: np.random.Generator | None = None) -> np.random.Generator:
-    """The Generator a layer draws from: ``rng`` itself, or a new one from ``seed``."""
+    """The Generator a layer draws from: ``rng`` itself, or a new one from ``seed``, or else
+    a new one seeded from minigrad's default generator, so that ``mg.manual_seed(s)`` before
+    making a model fixes its weights, as ``torch.manual_seed(s)`` does in PyTorch."""
     if rng is not None and seed is not None:
         raise ValueError("pass either seed= or rng=, not both")
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
+    if seed is None:
+        from minigrad.random import default_generator
+
+        seed = int(default_generator.integers(2 ** 63))
     return np.random.default_rng(seed)
 
 
