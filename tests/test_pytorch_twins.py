@@ -70,7 +70,8 @@ def test_the_minigrad_script_runs_and_learns(script, minigrad_accuracy):
 
 
 def load_twin(script: str):
-    spec = importlib.util.spec_from_file_location(f"torch_twin_{script[:-3]}", ROOT / "examples" / "torch_twins" / script)
+    path = ROOT / "examples" / "torch_twins" / script
+    spec = importlib.util.spec_from_file_location(f"torch_twin_{script[:-3]}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

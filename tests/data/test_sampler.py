@@ -55,7 +55,8 @@ def test_samplers_drive_a_dataloader():
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: BatchSampler(SequentialSampler(DATA), 0, False), ValueError, "batch_size must be a positive integer, got 0"),
+        (lambda: BatchSampler(SequentialSampler(DATA), 0, False), ValueError,
+         "batch_size must be a positive integer, got 0"),
         (lambda: BatchSampler(SequentialSampler(DATA), 2, None), TypeError, "drop_last must be True or False"),
         (lambda: RandomSampler(DATA, generator="seed"), TypeError, "generator must be a minigrad.Generator"),
         (lambda: RandomSampler(DATA, num_samples=0), ValueError, "num_samples must be a positive integer, got 0"),
