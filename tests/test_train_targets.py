@@ -82,3 +82,22 @@ def test_fit_over_a_tensor_dataset_is_fit_over_the_arrays():
     torch_style = run(DataLoader(tensors, batch_size=16, shuffle=True, generator=mg.Generator().manual_seed(2)))
     assert arrays.train_loss == torch_style.train_loss
     assert arrays.train_accuracy == torch_style.train_accuracy and arrays.train_accuracy[-1] > 0.5
+
+
+def test_a_regression_run_without_shuffling_resumes_bit_for_bit(tmp_path):
+    # The checkpoint holds NaN accuracies and a loader without a shuffling generator.
+    X, y = regression_data(64)
+
+    def run(epochs, **kwargs):
+        model = nn.MLP([1, 8, 1], seed=3)
+        loader = DataLoader(X, y, batch_size=16)
+        history = fit(model, optim.Adam(model.parameters(), lr=0.01), loader, epochs, loss_fn=mse_loss,
+                      progress=False, **kwargs)
+        return model, history
+
+    straight, straight_history = run(4)
+    run(2, checkpoint=tmp_path / "run.npz")
+    resumed, resumed_history = run(4, resume=tmp_path / "run.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
+    assert resumed_history.train_loss == straight_history.train_loss
+    assert len(resumed_history.train_accuracy) == 4 and all(math.isnan(a) for a in resumed_history.train_accuracy)
