@@ -33,7 +33,7 @@ def run(args) -> None:
         model = nn.MLP([64, 128, 128, 10], seed=0)
         model.load_state_dict(initial)
         optimizer = make_optimizer(name, model.parameters())  # the default lr of each
-        loader = DataLoader(data.X_train, data.y_train, batch_size=64, seed=0)
+        loader = DataLoader(data.X_train, data.y_train, batch_size=64, shuffle=True, seed=0)
         history = fit(model, optimizer, loader, epochs=2 if args.fast else 30,
                       val_data=(data.X_test, data.y_test), progress=False)
         accuracy = evaluate(model, data.X_test, data.y_test)["accuracy"]

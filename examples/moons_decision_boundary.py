@@ -24,7 +24,7 @@ def run(args) -> None:
     data = load_dataset("moons", seed=0)  # 1000 noisy points, 2 features, 2 classes
     model = nn.MLP([2, 32, 32, 2], activation="tanh", seed=0)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
-    loader = DataLoader(data.X_train, data.y_train, batch_size=32, seed=0)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=32, shuffle=True, seed=0)
 
     history = fit(model, optimizer, loader, epochs=5 if args.fast else 60)
     test = evaluate(model, data.X_test, data.y_test)

@@ -138,7 +138,7 @@ def _train_run(config: RunConfig, data) -> dict[str, Any]:
 
     model = nn.MLP([data.n_features, *config.hidden, data.n_classes], seed=config.seed)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    loader = DataLoader(data.X_train, data.y_train, batch_size=config.batch_size, seed=config.seed)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     started = time.perf_counter()
     try:
         history = fit(model, optimizer, loader, config.epochs, progress=False)

@@ -89,7 +89,7 @@ class Run:
         self.X, self.y = toy_data()
         self.model = nn.MLP([4, 8, 3], seed=self.seed)
         self.optimizer = optim.Adam(self.model.parameters(), lr=0.01)
-        self.loader = DataLoader(self.X, self.y, batch_size=8, seed=self.seed)
+        self.loader = DataLoader(self.X, self.y, batch_size=8, shuffle=True, seed=self.seed)
 
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),

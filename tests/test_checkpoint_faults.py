@@ -44,7 +44,7 @@ folder = sys.argv[1]
 model = nn.MLP([64, 256, 256, 10], seed=0)
 optimizer = optim.Adam(model.parameters(), lr=1e-3)
 X = np.random.default_rng(0).standard_normal((32, 64)).astype(np.float32)
-loader = DataLoader(X, np.arange(32) % 10, batch_size=8, seed=0)
+loader = DataLoader(X, np.arange(32) % 10, batch_size=8, shuffle=True, seed=0)
 history, results = History(), ResultsFile(f"{folder}/runs.csv")
 for epoch in range(1, 100000):
     model(X).sum().backward()
@@ -66,7 +66,7 @@ TEMPORARY = re.compile(r"\.(run\.npz|model\.npz|runs\.csv)\.[a-z0-9_]{8}\.(tmp|n
 def fresh_run():
     model = nn.MLP([64, 256, 256, 10], seed=1)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader(np.zeros((32, 64)), np.arange(32) % 10, batch_size=8, seed=1)
+    loader = DataLoader(np.zeros((32, 64)), np.arange(32) % 10, batch_size=8, shuffle=True, seed=1)
     return model, optimizer, loader
 
 

@@ -89,8 +89,8 @@ def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
 
     data, checkpoint = load_dataset("iris"), tmp_path / "run.npz"
     model = nn.MLP([4, 8, 3])
-    fit(model, optim.Adam(model.parameters()), DataLoader(data.X_train, data.y_train), 1, checkpoint=checkpoint,
-        progress=False)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=64, shuffle=True, seed=0)
+    fit(model, optim.Adam(model.parameters()), loader, 1, checkpoint=checkpoint, progress=False)
     assert main(["train", "--dataset", "iris", "--epochs", "2", "--hidden", "16", "--resume", str(checkpoint), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "does not record the options" in err and "different model" in err and "Traceback" not in err

@@ -34,7 +34,7 @@ def test_history_has_one_entry_per_epoch(iris):
     model = nn.MLP([4, 16, 3], seed=0)
     optimizer = optim.SGD(model.parameters(), lr=0.1)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     history = fit(model, optimizer, loader, epochs=5, val_data=(iris.X_test, iris.y_test),
                   scheduler=scheduler, progress=False)
     assert history.epoch == [1, 2, 3, 4, 5]
@@ -50,7 +50,7 @@ def test_history_has_one_entry_per_epoch(iris):
 def test_train_loss_is_the_mean_over_samples_of_each_step(iris):
     # With lr=0 the model never changes, so the epoch's training loss is the plain loss.
     model = nn.MLP([4, 8, 3], seed=1)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=10, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=10, shuffle=True, seed=0)
     history = fit(model, optimizer=optim.SGD(model.parameters(), lr=0.0), train_loader=loader,
                   epochs=1, progress=False)
     expected = evaluate(model, iris.X_train, iris.y_train)
@@ -64,7 +64,7 @@ def test_digits_with_each_optimizer_at_its_default_lr(digits, name):
     model = nn.MLP([64, 128, 128, 10], seed=0)
     optimizer = make_optimizer(name, model.parameters())
     assert optimizer.param_groups[0]["lr"] == DEFAULT_LR[name]
-    loader = DataLoader(digits.X_train, digits.y_train, batch_size=64, seed=0)
+    loader = DataLoader(digits.X_train, digits.y_train, batch_size=64, shuffle=True, seed=0)
     history = fit(model, optimizer, loader, epochs=30, progress=False)
     accuracy = evaluate(model, digits.X_test, digits.y_test)["accuracy"]
     assert accuracy >= 0.96, f"{name}: test accuracy {accuracy:.4f} after 30 epochs"
@@ -75,7 +75,7 @@ def train_adam(data, seed=0):
     model = nn.MLP([data.n_features, 128, 128, data.n_classes], seed=seed)
     epochs = default_epochs(len(data.X_train), 64)
     fit(model, optim.Adam(model.parameters(), lr=DEFAULT_LR["adam"]),
-        DataLoader(data.X_train, data.y_train, batch_size=64, seed=seed), epochs, progress=False)
+        DataLoader(data.X_train, data.y_train, batch_size=64, shuffle=True, seed=seed), epochs, progress=False)
     return evaluate(model, data.X_test, data.y_test)["accuracy"]
 
 
@@ -113,14 +113,14 @@ def test_evaluation_does_not_disturb_training_mode_or_dropout():
 
 def test_divergence_stops_with_epoch_step_and_advice(iris):
     model = nn.MLP([4, 64, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(DivergenceError, match=r"epoch \d+, step \d+ of 7 \(lr=1e\+06\).*smaller.*lr=100000"):
         fit(model, optim.SGD(model.parameters(), lr=1e6), loader, epochs=20, progress=False)
 
 
 def test_early_stopping_restores_the_best_epoch(iris):
     model = nn.MLP([4, 32, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     stopper = EarlyStopping(patience=3, monitor="val_loss")
     best_params = {}
 
@@ -142,7 +142,7 @@ def test_early_stopping_restores_the_best_epoch(iris):
 
 def test_a_callback_can_stop_training(iris):
     model = nn.MLP([4, 8, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     history = fit(model, optim.Adam(model.parameters()), loader, epochs=50,
                   callbacks=[lambda h: len(h) == 4], progress=False)
     assert len(history) == 4 and history.stopped_early
@@ -150,7 +150,7 @@ def test_a_callback_can_stop_training(iris):
 
 def test_early_stopping_on_validation_needs_validation_data(iris):
     model = nn.MLP([4, 8, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(ValueError, match="val_loss.*val_data"):
         fit(model, optim.SGD(model.parameters(), lr=0.1), loader, 5, early_stopping=EarlyStopping())
     with pytest.raises(ValueError, match="'accuracy'.*val_loss"):
@@ -164,7 +164,7 @@ def run_with_checkpoints(data, epochs, checkpoint=None, resume=None):
     model = nn.MLP([data.n_features, 32, 32, data.n_classes], dropout=0.2, seed=5)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.7)
-    loader = DataLoader(data.X_train, data.y_train, batch_size=16, seed=11)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=16, shuffle=True, seed=11)
     history = fit(model, optimizer, loader, epochs, val_data=(data.X_test, data.y_test), scheduler=scheduler,
                   checkpoint=checkpoint, resume=resume, progress=False)
     return model, optimizer, history
@@ -195,7 +195,7 @@ def test_checkpoint_of_another_architecture_changes_nothing(iris, tmp_path):
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     before = params_of(model)
     optimizer_before = optimizer.state_dict()
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(CheckpointError, match=r"different model.*'0.weight' has shape \(32, 4\) there and \(64, 4\) here"):
         fit(model, optimizer, loader, 3, resume=path, progress=False)
     for a, b in zip(before, params_of(model)):
@@ -209,7 +209,7 @@ def test_checkpoint_with_another_optimizer_changes_nothing(iris, tmp_path):
     model = nn.MLP([4, 32, 32, 3], dropout=0.2, seed=0)
     before = params_of(model)
     with pytest.raises(CheckpointError, match="saved with the Adam optimizer, but this run uses SGD"):
-        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train), 3,
+        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train, batch_size=64), 3,
             scheduler=None, resume=path, progress=False)
     for a, b in zip(before, params_of(model)):
         assert np.array_equal(a, b)
@@ -218,7 +218,7 @@ def test_checkpoint_with_another_optimizer_changes_nothing(iris, tmp_path):
 def test_missing_resume_file_is_a_clear_error(iris, tmp_path):
     model = nn.MLP([4, 8, 3], seed=0)
     with pytest.raises(FileNotFoundError, match="nope.npz.*does not exist"):
-        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train), 3,
+        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train, batch_size=64), 3,
             resume=tmp_path / "nope.npz", progress=False)
 
 
@@ -250,7 +250,7 @@ def test_reduce_lr_on_plateau_watches_the_validation_loss(iris):
     model = nn.MLP([4, 32, 3], seed=0)
     optimizer = optim.SGD(model.parameters(), lr=0.5)  # large enough for the loss to wobble
     scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0, threshold=0.0)
-    history = fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0), 30,
+    history = fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0), 30,
                   val_data=(iris.X_test, iris.y_test), scheduler=scheduler, progress=False)
     stalled = [i for i in range(1, 29) if history.val_loss[i] >= min(history.val_loss[:i])]
     assert stalled, "the validation loss never stalled; the test needs a plateau"
@@ -275,12 +275,13 @@ def test_a_checkpoint_keeps_the_run_metadata_and_says_what_it_holds(iris, tmp_pa
     options = {"dataset": "iris", "hidden": [8], "seed": 5}
     model = nn.MLP([4, 8, 3], seed=5)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
-    fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=5), 3, checkpoint=path,
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=5)
+    fit(model, optimizer, loader, 3, checkpoint=path,
         checkpoint_metadata=options, progress=False)
     info = read_checkpoint_info(path)
     assert (info.epochs, info.optimizer, info.metadata) == (3, "Adam", options)
     with pytest.raises(TypeError, match="JSON values"):
-        fit(model, optimizer, DataLoader(iris.X_train, iris.y_train), 1, checkpoint=path,
+        fit(model, optimizer, DataLoader(iris.X_train, iris.y_train, batch_size=64), 1, checkpoint=path,
             checkpoint_metadata={"data": np.ones(2)}, progress=False)
     assert read_checkpoint_info(path).epochs == 3  # refused before training, so nothing saved
 
@@ -288,7 +289,7 @@ def test_a_checkpoint_keeps_the_run_metadata_and_says_what_it_holds(iris, tmp_pa
 def test_validation_labels_are_checked_once_before_training(iris):
     model = nn.MLP([4, 8, 3], seed=0)
     optimizer = optim.SGD(model.parameters(), lr=0.1)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     history = fit(model, optimizer, loader, 2, val_data=(iris.X_test.tolist(), list(iris.y_test)), progress=False)
     assert history.val_accuracy[-1] == evaluate(model, iris.X_test, iris.y_test)["accuracy"]
     with pytest.raises(TypeError, match=r"val_data must be an \(X, y\) pair"):
@@ -318,7 +319,7 @@ class Recorder:
 
 def test_callback_hooks_are_called_in_order_with_the_running_metrics(iris):
     model = nn.MLP([4, 8, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)  # 7 steps an epoch
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)  # 7 steps an epoch
     recorder = Recorder()
     history = fit(model, optim.Adam(model.parameters(), lr=0.01), loader, 2, callbacks=[recorder], progress=False)
     kinds = [call[0] for call in recorder.calls]
@@ -342,7 +343,8 @@ def test_a_callback_object_can_stop_training_and_functions_still_work(iris):
 
     seen = []
     model = nn.MLP([4, 8, 3], seed=0)
-    history = fit(model, optim.Adam(model.parameters()), DataLoader(iris.X_train, iris.y_train, batch_size=16), 50,
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
+    history = fit(model, optim.Adam(model.parameters()), loader, 50,
                   callbacks=[StopAtThree(), lambda h: seen.append(len(h))], progress=False)
     assert len(history) == 3 and history.stopped_early
     assert seen == [1, 2, 3]  # every callback runs, also after one asked to stop
@@ -351,7 +353,7 @@ def test_a_callback_object_can_stop_training_and_functions_still_work(iris):
 def test_on_train_end_runs_when_training_fails(iris):
     recorder = Recorder()
     model = nn.MLP([4, 64, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(DivergenceError):
         fit(model, optim.SGD(model.parameters(), lr=1e6), loader, 20, callbacks=[recorder], progress=False)
     assert recorder.calls[-1][0] == "end"
@@ -361,7 +363,7 @@ def test_a_callback_that_is_not_one_is_refused_before_training(iris):
     model = nn.MLP([4, 8, 3], seed=0)
     before = params_of(model)
     with pytest.raises(TypeError, match=r"callbacks\[1\] must be a Callback .*on_epoch_end\(epoch, history\).* got 3"):
-        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train), 2,
+        fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(iris.X_train, iris.y_train, batch_size=64), 2,
             callbacks=[lambda h: None, 3], progress=False)
     for a, b in zip(before, params_of(model)):
         assert np.array_equal(a, b)
@@ -381,7 +383,7 @@ def test_a_scheduler_stepped_per_batch_is_the_hand_written_loop(iris):
         model = nn.MLP([4, 16, 3], seed=0)
         optimizer = optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
         scheduler = optim.lr_scheduler.LambdaLR(optimizer, warmup)
-        return model, optimizer, scheduler, DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+        return model, optimizer, scheduler, DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
 
     model, optimizer, scheduler, loader = setup()
     history = fit(model, optimizer, loader, 3, scheduler=scheduler, scheduler_step="batch", progress=False)
@@ -412,7 +414,7 @@ def test_a_per_batch_schedule_resumes_bit_for_bit(iris, tmp_path):
         model = nn.MLP([4, 16, 3], seed=0)
         optimizer = optim.Adam(model.parameters(), lr=0.01)
         scheduler = optim.lr_scheduler.LambdaLR(optimizer, warmup)
-        loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+        loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
         history = fit(model, optimizer, loader, epochs, scheduler=scheduler, scheduler_step="batch",
                       progress=False, **options)
         return model, history
@@ -428,7 +430,7 @@ def test_a_per_batch_schedule_resumes_bit_for_bit(iris, tmp_path):
 def test_scheduler_step_is_checked_before_training(iris):
     model = nn.MLP([4, 8, 3], seed=0)
     optimizer = optim.SGD(model.parameters(), lr=0.1)
-    loader = DataLoader(iris.X_train, iris.y_train)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=64, shuffle=True, seed=0)
     with pytest.raises(ValueError, match="scheduler_step must be one of 'epoch', 'batch', got 'step'"):
         fit(model, optimizer, loader, 2, scheduler_step="step", progress=False)
     plateau = optim.lr_scheduler.ReduceLROnPlateau(optimizer)
@@ -441,7 +443,8 @@ def test_scheduler_step_is_checked_before_training(iris):
 def test_history_repr_is_one_line_with_the_last_epoch(iris):
     assert repr(History()) == "History(0 epochs)"
     model = nn.MLP([4, 8, 3], seed=0)
-    history = fit(model, optim.Adam(model.parameters(), lr=0.01), DataLoader(iris.X_train, iris.y_train, seed=0), 2,
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=64, shuffle=True, seed=0)
+    history = fit(model, optim.Adam(model.parameters(), lr=0.01), loader, 2,
                   val_data=(iris.X_test, iris.y_test), progress=False)
     assert repr(history) == (f"History(2 epochs; last: loss {history.train_loss[-1]:.4f}, "
                              f"acc {history.train_accuracy[-1]:.4f}, val_loss {history.val_loss[-1]:.4f}, "

@@ -31,7 +31,7 @@ def iris():
 def train(iris, epochs=3, **options):
     """A tiny run: 7 steps an epoch."""
     model = nn.MLP([4, 8, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     options.setdefault("val_data", (iris.X_test, iris.y_test))
     return fit(model, optim.Adam(model.parameters(), lr=0.01), loader, epochs, **options)
 
@@ -109,7 +109,7 @@ def test_a_resumed_run_counts_on_from_its_checkpoint(iris, tmp_path):
 def test_bad_progress_arguments_are_refused_before_training(iris):
     model = nn.MLP([4, 8, 3], seed=0)
     before = [p.data.copy() for p in model.parameters()]
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(TypeError, match="progress must be True, False or a minigrad.train.Progress, got 'yes'"):
         fit(model, optim.SGD(model.parameters(), lr=0.1), loader, 2, progress="yes")
     assert all((a == p.data).all() for a, p in zip(before, model.parameters()))
@@ -133,7 +133,7 @@ def test_the_bar_is_closed_when_training_fails(iris):
     screen = Terminal()
     progress = Progress(stream=screen)
     model = nn.MLP([4, 64, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(DivergenceError):
         fit(model, optim.SGD(model.parameters(), lr=1e6), loader, 20, progress=progress)
     assert progress._bar is None and screen.getvalue().endswith("\n")

@@ -165,7 +165,7 @@ class Experiment:
         return nn.MLP(self.sizes, seed=self.seed)
 
     def loader(self) -> DataLoader:
-        return DataLoader(self.data.X_train, self.data.y_train, batch_size=self.batch_size, seed=self.seed)
+        return DataLoader(self.data.X_train, self.data.y_train, batch_size=self.batch_size, shuffle=True, seed=self.seed)
 
     def describe(self) -> str:
         d = self.data

@@ -55,8 +55,12 @@ DATASETS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
 
 
 @dataclass(frozen=True, eq=False)
-class Dataset:
+class DatasetSplits:
     """A train/test split ready for a model: float32 features, int64 labels in 0..k-1.
+
+    What ``load_dataset`` returns. (Named so that ``Dataset`` is PyTorch's base class of
+    map-style datasets; wrap a part for a ``DataLoader`` with
+    ``TensorDataset(splits.X_train, splits.y_train)`` or pass the arrays directly.)
 
     ``classes[i]`` is the original label of class index ``i``. ``mean`` and ``scale`` are the
     standardization fitted on the training part (zeros and ones when ``standardize=False``);
@@ -85,12 +89,12 @@ class Dataset:
         return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}: {len(self.X_train)} train / {len(self.X_test)} test samples, "
+        return (f"DatasetSplits({self.name!r}: {len(self.X_train)} train / {len(self.X_test)} test samples, "
                 f"{self.n_features} features, {self.n_classes} classes)")
 
 
 def load_dataset(name: str | tuple, test_size: float = 0.25, seed: int = 0,
-                 standardize: bool = True) -> Dataset:
+                 standardize: bool = True) -> DatasetSplits:
     """Load a dataset by name (see ``DATASETS``) or take an ``(X, y)`` pair, then split it.
 
     The split is stratified (each class keeps its proportion in both parts) and seeded;
@@ -119,7 +123,7 @@ def load_dataset(name: str | tuple, test_size: float = 0.25, seed: int = 0,
         mean, scale = _fit_standardization(X_train)
     else:
         mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    return Dataset(
+    return DatasetSplits(
         name=label,
         X_train=((X_train - mean) / scale).astype(np.float32),
         y_train=y_train,

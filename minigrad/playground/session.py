@@ -81,7 +81,7 @@ class Lane:
                             seed=seed)
         self.optimizer = lane.make_optimizer(self.model.parameters())
         self.scheduler = lane.make_scheduler(self.optimizer)
-        self.loader = DataLoader(data.X_train, data.y_train, batch_size=config.values["batch"], seed=seed)
+        self.loader = DataLoader(data.X_train, data.y_train, batch_size=config.values["batch"], shuffle=True, seed=seed)
         self.linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
         self.layer_names = [name for name, m in self.model.named_modules() if isinstance(m, nn.Linear)]
         self.epoch = 1

@@ -63,7 +63,9 @@ class History:
         if not self.epoch:
             return "History(0 epochs)"
         last = self.last()
-        shown = ", ".join(f"{word} {last[name]:.4f}" for name, word in _SHOWN.items() if name in last)
+        # An accuracy is NaN for float (regression) targets: it is left out.
+        shown = ", ".join(f"{word} {last[name]:.4f}" for name, word in _SHOWN.items()
+                          if name in last and last[name] == last[name])
         early = ", stopped early" if self.stopped_early else ""
         return f"History({len(self)} epoch{'s' * (len(self) != 1)}{early}; last: {shown})"
 

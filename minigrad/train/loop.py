@@ -16,10 +16,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from minigrad.data.loader import is_class_indices
 from minigrad.tensor import Tensor
 from minigrad.train.callbacks import Callback, EarlyStopping, Hooks
 from minigrad.train.checkpoints import _check_metadata, load_checkpoint, save_checkpoint
-from minigrad.train.evaluation import LossFn, _as_labelled_samples, _default_loss, evaluate
+from minigrad.train.evaluation import LossFn, _as_labelled_samples, _default_loss, check_targets, evaluate
 from minigrad.train.history import History
 from minigrad.train.progress import Progress
 
@@ -40,7 +41,9 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; return the ``History``.
 
     Each step is ``zero_grad; loss_fn(model(X), y).backward(); optimizer.step()``.
-    ``val_data=(X, y)`` is evaluated after each epoch. The ``scheduler``, if any, steps once
+    ``val_data=(X, y)`` is evaluated after each epoch. Targets are integer class indices
+    (then accuracies are recorded) or floats, for regression with a ``loss_fn`` such as
+    ``mse_loss`` (the accuracies are then NaN: they have no meaning). The ``scheduler``, if any, steps once
     per epoch, after validation (``scheduler_step="epoch"``), or after every optimizer step
     (``"batch"``, for schedules counted in steps, e.g. a warm-up or a one-cycle ``LambdaLR``;
     ``ReduceLROnPlateau`` watches an epoch's loss, so it steps per epoch only).
@@ -72,6 +75,8 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
         if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
             raise TypeError(f"val_data must be an (X, y) pair, got {type(val_data).__name__}")
         val_data = _as_labelled_samples(*val_data)
+    check_targets(loss_fn, train_loader, None if val_data is None else val_data[1],
+                  None if early_stopping is None else early_stopping.monitor)
     _check_scheduler_step(scheduler_step, scheduler)
     hooks = Hooks([*_progress_callbacks(progress), *(callbacks or [])])
     if checkpoint is not None:
@@ -138,7 +143,7 @@ class _Run:
             if self.val_data is not None:
                 metrics = evaluate(self.model, self.val_data[0], self.val_data[1], self.loss_fn)
                 history.val_loss.append(metrics["loss"])
-                history.val_accuracy.append(metrics["accuracy"])
+                history.val_accuracy.append(metrics.get("accuracy", math.nan))  # NaN: float targets
             if self.scheduler is not None and self.scheduler_step == "epoch":
                 _step_scheduler(self.scheduler, history)
             stop = False
@@ -193,9 +198,11 @@ def _train_one_epoch(run: _Run, epoch: int, history: History) -> None:
         optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
-        loss_sum += value * len(yb)
-        correct += int((logits.data.argmax(axis=1) == yb).sum())
-        seen += len(yb)
+        targets = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
+        loss_sum += value * len(targets)
+        # Accuracy needs class indices: with float (regression) targets it is NaN.
+        correct += int((logits.data.argmax(axis=1) == targets).sum()) if is_class_indices(targets) else math.nan
+        seen += len(targets)
         if batch_hooks:
             running = {"loss": loss_sum / seen, "accuracy": correct / seen}
             for hook in batch_hooks:

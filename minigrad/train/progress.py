@@ -74,16 +74,17 @@ def format_epoch(history: History, epochs: int) -> str:
 
 
 def _metrics(last: dict[str, float]) -> str:
-    parts = [f"loss {last['train_loss']:.4f}", f"acc {last['train_accuracy']:.4f}"]
+    shown = {"loss": last["train_loss"], "acc": last["train_accuracy"]}
     if "val_loss" in last:
-        parts += [f"val_loss {last['val_loss']:.4f}", f"val_acc {last['val_accuracy']:.4f}"]
-    return "  ".join(parts)
+        shown.update(val_loss=last["val_loss"], val_acc=last["val_accuracy"])
+    return "  ".join(f"{name} {value:.4f}" for name, value in shown.items() if value == value)  # NaN: no accuracy
 
 
 def _postfix(epoch: int, epochs: int, metrics: dict[str, float]) -> str:
     """Short, so that the bar keeps its room on a narrow terminal."""
     names = {"accuracy": "acc"}
-    return ", ".join([f"epoch {epoch}/{epochs}"] + [f"{names.get(k, k)} {v:.4g}" for k, v in metrics.items()])
+    # An accuracy is NaN for float (regression) targets: it is left out.
+    return ", ".join([f"epoch {epoch}/{epochs}"] + [f"{names.get(k, k)} {v:.4g}" for k, v in metrics.items() if v == v])
 
 
 class Progress(Callback):

@@ -24,7 +24,7 @@ def fit_the_same(run, epochs, **fit_args):
     model = nn.MLP([2, *run.config.hidden, data.n_classes], activation=values["activation"],
                    dropout=values["dropout"], seed=values["seed"])
     optimizer = lane.make_optimizer(model.parameters())
-    loader = DataLoader(data.X_train, data.y_train, batch_size=values["batch"], seed=values["seed"])
+    loader = DataLoader(data.X_train, data.y_train, batch_size=values["batch"], shuffle=True, seed=values["seed"])
     history = fit(model, optimizer, loader, epochs, scheduler=lane.make_scheduler(optimizer), progress=False,
                   **fit_args)
     return model, history
