@@ -949,19 +949,36 @@ def test_transform_reprs_say_what_was_done():
 
 
 # ---- the benchmark --------------------------------------------------------------------------------------
-def test_per_sample_benchmark_checks_its_work_and_runs():
+def test_per_sample_benchmark_checks_its_work_and_runs(tmp_path):
     import json
     import subprocess
     import sys
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
-    result = subprocess.run([sys.executable, str(script), "--quick", "--json", "--no-torch", "--no-loop", "--rounds", "1"],
-                            capture_output=True, text=True, timeout=120)
+    figure = tmp_path / "bench.png"
+    result = subprocess.run([sys.executable, str(script), "--quick", "--json", "--no-torch", "--no-loop", "--rounds", "1",
+                             "--figure", str(figure)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report["us"]) == {"backward", "per_sample", "sum_grad_squared"}
     assert report["config"] == "64-128-128-10 b64" and report["target"] == 3.0
+    assert report["load"].count(",") == 2  # the load average is part of the record
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.png"]  # no partial file left behind
+
+
+def test_per_sample_benchmark_refuses_a_figure_path_it_cannot_write(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    for bad in (tmp_path / "chart.svg", tmp_path / "missing" / "chart.png"):
+        result = subprocess.run([sys.executable, str(script), "--figure", str(bad)], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 2 and f"--figure must be a .png path in an existing directory, got '{bad}'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 
@@ -985,3 +1002,14 @@ def test_a_branch_on_the_raw_data_is_caught_by_the_last_sample_check_and_loops()
         one = grad(loss)(params, X[i], y[i])
         for name in one:
             np.testing.assert_allclose(result[name].data[i], one[name].data, rtol=1e-12)
+
+
+def test_the_mlp_activation_derivative_accessor_is_the_fused_backwards_own_and_names_bad_activations():
+    # per-sample gradients replay the MLP's backward with this accessor: one table of derivatives
+    y = np.array([[-1.0, 0.0, 0.5, 2.0]])
+    for activation, expected in (("relu", y > 0), ("tanh", 1 - y * y), ("sigmoid", y * (1 - y))):
+        d = np.full_like(y, 3.0)
+        nn.functional.scale_by_mlp_activation_derivative(activation)(d, y)
+        np.testing.assert_array_equal(d, 3.0 * expected)
+    with pytest.raises(ValueError, match="activation must be one of relu, tanh, sigmoid, got 'gelu'"):
+        nn.functional.scale_by_mlp_activation_derivative("gelu")

@@ -192,6 +192,8 @@ def _stack(column: list, dim, path: str, fname: str):
 
 def _place_batch_axes(result: Any, out_dims, fname: str) -> Any:
     """The fast path's results, batched along axis 0, with the batch axis moved to out_dims."""
+    if type(out_dims) is int and out_dims == 0:  # already in place (an int 0 fits any result)
+        return result
     leaves, spec = tree_flatten(result)
     dims = _out_dims_per_leaf(out_dims, result, fname)
     placed = []
