@@ -548,6 +548,26 @@ def test_per_sample_fast_path_in_float32_agrees_with_the_loop():
     close_trees(ours, looped, rtol=1e-4, atol=1e-6)
 
 
+def test_per_sample_gradients_are_fresh_arrays_that_a_later_call_does_not_overwrite():
+    # The fast path writes each gradient straight into its final array: that array must be
+    # the caller's alone, in the parameter's dtype, not a buffer reused by the next call.
+    model = nn.MLP([6, 8, 3], seed=0)
+    params = detached_params(model)
+    rng = np.random.default_rng(2)
+    X1, X2 = (mg.tensor(rng.standard_normal((5, 6)).astype(np.float32)) for _ in range(2))
+    y = mg.tensor(rng.integers(0, 3, size=5))
+    fast = vmap(grad(cross_entropy_loss(model)), in_dims=(None, 0, 0))
+    first = fast(params, X1, y)
+    kept = {name: g.data.copy() for name, g in first.items()}
+    second = fast(params, X2, y)
+    assert fast.last_path == "per-sample"
+    for name in first:
+        assert first[name].dtype == np.float32 and first[name].data.flags.c_contiguous
+        assert not np.shares_memory(first[name].data, second[name].data)
+        np.testing.assert_array_equal(first[name].data, kept[name])
+        assert not np.array_equal(first[name].data, second[name].data)
+
+
 FALLBACKS = {
     # name: (loss of (model, params, x, y), what fallback_reason mentions)
     "reads_a_label_in_python": (
