@@ -37,8 +37,9 @@ RTOL, ATOL = 1e-8, 1e-12
 class Case(NamedTuple):
     """One primitive's entry: ``ours(*tensors)`` and ``theirs(*tensors)`` compute the same
     function (constants such as labels or masks are fixed inside them); ``shapes`` are the
-    differentiated inputs' shapes, ``domain`` "any" (reals) or "positive" (log, sqrt, the
-    base of a power)."""
+    differentiated inputs' shapes, ``domain`` one of DOMAINS: "any" (reals), "positive"
+    (log, sqrt, the base of a power), "unit" (-1 < x < 1: asin, atanh) or "above_one"
+    (x > 1: acosh)."""
 
     ours: Callable
     theirs: Callable
@@ -137,7 +138,10 @@ TABLE: dict[str, Case] = {
 BEFORE = {
     "any": (lambda x: x * 1.3 - 0.2, lambda x: x.tanh() * 2.0, lambda x: x * x - 0.7, lambda x: (x * 0.5).exp() - 1.1),
     "positive": (lambda x: x * 1.3 + 0.1, lambda x: x * x + 0.5, lambda x: (x * 0.5).exp(), lambda x: x.sigmoid() + 0.2),
+    "unit": (lambda x: x.tanh() * 0.9, lambda x: x.sigmoid() * 1.8 - 0.9, lambda x: (x * 0.5).tanh() * 0.95),
+    "above_one": (lambda x: x * x + 1.2, lambda x: (x * 0.5).exp() + 1.0, lambda x: x.sigmoid() + 1.1),
 }
+DOMAINS = {"any": (-np.inf, np.inf), "positive": (0, np.inf), "unit": (-1, 1), "above_one": (1, np.inf)}
 AFTER = (lambda h: h * h, lambda h: (h * 0.3).tanh() * h, lambda h: (h * 0.2).exp(), lambda h: h * (h + 1.0).sigmoid())
 SEEDS = (0, 1)
 
@@ -220,6 +224,19 @@ def test_first_and_second_derivatives_match_pytorch(name, seed):
     (t_hvp,) = torch.autograd.grad((t_g * _t(u)).sum(), ts[0], allow_unused=True)
     compare([g], [t_g], "gradient of the scalar loss", name, seed)
     compare([hvp], [t_hvp], "Hessian-vector product", name, seed)
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_the_before_ops_keep_every_drawn_input_inside_its_domain(domain):
+    low, high = DOMAINS[domain]
+    drawn = draw_inputs(Case(None, None, ((1000,),), domain), np.random.default_rng(0))[0]
+    for number, before in enumerate(BEFORE[domain]):
+        mapped = before(mg.Tensor(drawn)).data
+        assert low < mapped.min() and mapped.max() < high, f"BEFORE[{domain!r}][{number}] leaves ({low}, {high})"
+
+
+def test_every_table_entry_names_a_known_domain():
+    assert {case.domain for case in TABLE.values()} <= set(DOMAINS)
 
 
 def test_every_registered_primitive_has_a_torch_counterpart():
