@@ -988,6 +988,24 @@ def test_per_sample_benchmark_checks_its_work_and_runs(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["bench.png"]  # no partial file left behind
 
 
+def test_per_sample_benchmark_breakdown_times_every_stage_once_per_call():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    result = subprocess.run([sys.executable, str(script), "--breakdown", "--quick", "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr  # it raises when a stage ran other than once per call
+    report = json.loads(result.stdout)
+    stages = report["stages_us"]
+    assert report["calls"] == 20 and set(report["us"]) == {"backward", "per_sample", "fill"}
+    assert stages["writing the per-sample gradients"] > 0 and stages["  the last sample run alone (the check)"] > 0
+    measured = {label: us for label, us in stages.items() if "the rest" not in label}
+    assert all(0 < us < report["us"]["per_sample"] for us in measured.values()), measured
+
+
 def test_per_sample_benchmark_refuses_a_figure_path_it_cannot_write(tmp_path):
     import subprocess
     import sys
