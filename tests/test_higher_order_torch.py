@@ -13,7 +13,8 @@ primitive), sometimes scaled by a function of another input (cross terms). Then,
 - a Hessian-vector product of the scalar loss sum(out * v): grad(grad(loss, x)·u, x),
 
 each compared with ``torch.autograd.grad(..., create_graph=True)`` at rtol 1e-8. The
-completeness test fails when a registered primitive has no entry: add one line to TABLE.
+completeness test fails when a registered primitive has no entry: add one line to TABLE
+(or to ``_tensor_api_cases`` for the PyTorch-named Tensor API's primitives).
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ LABELS = np.array([0, 2, 1, 2])
 MASK = np.arange(12).reshape(3, 4) % 3 != 1
 ROWS = np.array([0, 2, 2])
 BCE_WEIGHT = np.arange(1.0, 5.0)
+SCATTER = np.array([[0, 2, 1, 2], [2, 2, 0, 1]])
 
 
 def _t(array):
@@ -88,7 +90,8 @@ TABLE: dict[str, Case] = {
     "where": Case(lambda a, b: mg.where(MASK, a, b), lambda a, b: torch.where(_t(MASK), a, b), ((3, 4), (4,))),
     "astype": Case(lambda a: a.astype(np.float64), lambda a: a.to(torch.float64), ((3, 4),)),
     "reshape": Case(lambda a: a.reshape(4, 3), lambda a: a.reshape(4, 3), ((3, 4),)),
-    "broadcast_to": Case(lambda a: mg.broadcast_to(a, (2, 3, 4)), lambda a: torch.broadcast_to(a, (2, 3, 4)), ((3, 1),)),
+    "broadcast_to": Case(lambda a: mg.broadcast_to(a, (2, 3, 4)), lambda a: torch.broadcast_to(a, (2, 3, 4)),
+                         ((3, 1),)),
     "transpose": Case(lambda a: a.transpose((-1, 0, 1)), lambda a: a.permute(-1, 0, 1), ((2, 3, 4),)),
     "getitem": Case(lambda a: a[[0, 0, 2]][:, 1:] * a[1:, 1].sum(), lambda a: a[[0, 0, 2]][:, 1:] * a[1:, 1].sum(),
                     ((3, 4),)),
@@ -133,11 +136,59 @@ TABLE: dict[str, Case] = {
                         ((3, 4), (4,))),
 }
 
+
+def _tensor_api_cases() -> dict[str, Case]:
+    """The PyTorch-named Tensor API's primitives (minigrad.functions), for a minigrad that
+    has that API: the table then fits a checkout before and after it, and the completeness
+    test below still fails for any registered primitive left out."""
+    cases = {
+        **{name: Case(getattr(mg, name), getattr(torch, name), ((3, 4),))
+           for name in ("sin", "cos", "tan", "sinh", "cosh", "asinh", "atan", "erf", "erfc", "exp2", "expm1",
+                        "ceil", "floor", "round", "trunc", "clone")},
+        **{name: Case(getattr(mg, name), getattr(torch, name), ((3, 4),), "positive")
+           for name in ("log10", "log2", "log1p", "rsqrt")},
+        **{name: Case(getattr(mg, name), getattr(torch, name), ((3, 4),), "unit")
+           for name in ("asin", "acos", "atanh", "erfinv")},
+        "acosh": Case(mg.acosh, torch.acosh, ((3, 4),), "above_one"),
+        **{name: Case(getattr(mg, name), getattr(torch, name), ((3, 4), (4,)))
+           for name in ("atan2", "hypot", "logaddexp", "logaddexp2")},
+        **{name: Case(getattr(mg, name), getattr(torch, name), ((3, 4), (4,)), "positive")
+           for name in ("fmod", "remainder")},
+        # torch.floor_divide has no derivative; div(rounding_mode="floor") is the same function with a zero one
+        "floor_divide": Case(mg.floor_divide, lambda a, b: torch.div(a, b, rounding_mode="floor"), ((3, 4), (4,)),
+                             "positive"),
+        "trunc_divide": Case(lambda a, b: mg.div(a, b, rounding_mode="trunc"),
+                             lambda a, b: torch.div(a, b, rounding_mode="trunc"), ((3, 4), (4,)), "positive"),
+        "clamp": Case(lambda a, low, high: mg.clamp(a, low - 1.0, high + 1.0),
+                      lambda a, low, high: torch.clamp(a, low - 1.0, high + 1.0), ((3, 4), (4,), (3, 1))),
+        "cumsum": Case(lambda a: mg.cumsum(a, 1), lambda a: torch.cumsum(a, 1), ((3, 4),)),
+        "cumprod": Case(lambda a: mg.cumprod(a, 0), lambda a: torch.cumprod(a, 0), ((3, 4),)),
+        "logcumsumexp": Case(lambda a: mg.logcumsumexp(a, 1), lambda a: torch.logcumsumexp(a, 1), ((3, 4),)),
+        "logsumexp": Case(lambda a: mg.logsumexp(a, 1), lambda a: torch.logsumexp(a, 1), ((3, 4),)),
+        "prod": Case(lambda a: mg.prod(a, 1), lambda a: torch.prod(a, 1), ((3, 4),)),
+        "vector_norm": Case(lambda a: mg.vector_norm(a, 3, dim=1), lambda a: torch.linalg.vector_norm(a, 3, dim=1),
+                            ((3, 4),)),
+        "einsum": Case(lambda a, b: mg.einsum("ij,jk->ik", a, b), lambda a, b: torch.einsum("ij,jk->ik", a, b),
+                       ((3, 4), (4, 2))),
+        "index_put": Case(lambda a, s: mg.index_add(a, 0, mg.tensor(ROWS), s),
+                          lambda a, s: torch.index_add(a, 0, _t(ROWS), s), ((4, 3), (3, 3))),
+        "scatter_extremum": Case(lambda a, s: mg.scatter_reduce(a, 0, mg.tensor(SCATTER), s, "amax"),
+                                 lambda a, s: torch.scatter_reduce(a, 0, _t(SCATTER), s, "amax"), ((3, 4), (2, 4))),
+        "scatter_prod": Case(lambda a, s: mg.scatter_reduce(a, 0, mg.tensor(SCATTER), s, "prod"),
+                             lambda a, s: torch.scatter_reduce(a, 0, _t(SCATTER), s, "prod"), ((3, 4), (2, 4))),
+    }
+    return {name: case for name, case in cases.items() if name in ops.PRIMITIVES}
+
+
+if "einsum" in ops.PRIMITIVES:  # the Tensor API is there, so every name above resolves
+    TABLE.update(_tensor_api_cases())
+
 # "Before" ops keep an input in its domain; "after" ops are nonlinear. Each works on a
 # minigrad Tensor and a torch tensor alike (operators and methods both have).
 BEFORE = {
     "any": (lambda x: x * 1.3 - 0.2, lambda x: x.tanh() * 2.0, lambda x: x * x - 0.7, lambda x: (x * 0.5).exp() - 1.1),
-    "positive": (lambda x: x * 1.3 + 0.1, lambda x: x * x + 0.5, lambda x: (x * 0.5).exp(), lambda x: x.sigmoid() + 0.2),
+    "positive": (lambda x: x * 1.3 + 0.1, lambda x: x * x + 0.5, lambda x: (x * 0.5).exp(),
+                 lambda x: x.sigmoid() + 0.2),
     "unit": (lambda x: x.tanh() * 0.9, lambda x: x.sigmoid() * 1.8 - 0.9, lambda x: (x * 0.5).tanh() * 0.95),
     "above_one": (lambda x: x * x + 1.2, lambda x: (x * 0.5).exp() + 1.0, lambda x: x.sigmoid() + 1.1),
 }
@@ -176,6 +227,15 @@ def primitives_in_graph(out) -> set[str]:
     return {tensor._node.primitive.name for tensor in order}
 
 
+def torch_grad(outputs, inputs, grad_outputs):
+    """torch.autograd.grad, where an output that does not require grad (PyTorch returns a
+    constant zero gradient for floor, round, floor division...) contributes nothing."""
+    pairs = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
+    if not pairs:
+        return [None] * len(inputs)
+    return torch.autograd.grad([out for out, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True)
+
+
 def compare(ours, theirs, what: str, name: str, seed: int) -> None:
     for index, (a, b) in enumerate(zip(ours, theirs)):
         expected = np.zeros(a.shape) if b is None else b.detach().numpy()
@@ -210,7 +270,7 @@ def test_first_and_second_derivatives_match_pytorch(name, seed):
     t_firsts = torch.autograd.grad(t_out, ts, _t(v), create_graph=True)
     compare(firsts, t_firsts, "first derivative", name, seed)
     seconds = grad([f for f in firsts], xs, w, allow_unused=True)
-    t_seconds = torch.autograd.grad(t_firsts, ts, [_t(x) for x in w], allow_unused=True)
+    t_seconds = torch_grad(t_firsts, ts, [_t(x) for x in w])
     compare(seconds, t_seconds, "second derivative of grad.w", name, seed)
 
     # a Hessian-vector product of the scalar loss sum(out * v), with respect to the first input
@@ -221,7 +281,7 @@ def test_first_and_second_derivatives_match_pytorch(name, seed):
     ts = [torch.tensor(x, requires_grad=True) for x in values]
     t_loss = (theirs_fn(*ts) * _t(v)).sum()
     (t_g,) = torch.autograd.grad(t_loss, ts[0], create_graph=True)
-    (t_hvp,) = torch.autograd.grad((t_g * _t(u)).sum(), ts[0], allow_unused=True)
+    (t_hvp,) = torch_grad([(t_g * _t(u)).sum()], [ts[0]], [torch.tensor(1.0, dtype=torch.float64)])
     compare([g], [t_g], "gradient of the scalar loss", name, seed)
     compare([hvp], [t_hvp], "Hessian-vector product", name, seed)
 
