@@ -1,7 +1,8 @@
 """Time per-sample gradients against one ordinary forward and backward pass of the same batch.
 
     python benchmarks/bench_per_sample.py [--json] [--quick] [--rounds N] [--clock cpu]
-                                          [--no-torch] [--no-loop]
+                                          [--no-torch] [--no-loop] [--figure PATH]
+                                          [--breakdown]
 
 The workload is the step benchmark's middle configuration: an MLP 64-128-128-10 (ReLU),
 batch 64, float32, softmax cross-entropy, the same seeded weights and batch. Runners:
@@ -23,6 +24,15 @@ Before timing, the per-sample gradients are checked: the fast path taken, equal 
 and to PyTorch's. Timing as in bench_step.py: every runner repeated for about 20 ms per round,
 the order rotating from round to round, the figure the median over rounds of the mean time
 per call, all in one process on one thread (NumPy's BLAS and PyTorch alike).
+
+``--figure PATH`` also draws the times as a bar chart (docs/figures/per-sample-benchmark.png
+is made this way), each bar labelled with its multiple of its own framework's ordinary
+backward, with the clock and the machine's load average in the caption.
+
+``--breakdown`` instead times the stages of the per-sample fast path (each stage's median
+over calls, as a multiple of the ordinary pass's median, the two called alternately), to
+show where its time goes; the stages are timed by wrapping minigrad.func.per_sample's
+functions, so this mode measures, it does not benchmark.
 """
 from __future__ import annotations
 
@@ -161,6 +171,7 @@ def run(quick: bool = False, rounds: int | None = None, clock: str = "wall", use
         rounds = rounds or (2 if quick else 25)
         times = interleaved(runners, rounds, 0.002 if quick else 0.02, warmup=0 if quick else 2, clock=clock)
     report = {"config": MIDDLE.name, "dtype": "float32", "threads": 1, "clock": clock, "rounds": rounds,
+              "load": load_average(),
               "us": times, "per_sample/backward": times["per_sample"] / times["backward"],
               "sum_grad_squared/backward": times["sum_grad_squared"] / times["backward"], "target": TARGET}
     if "loop" in times:
@@ -186,8 +197,160 @@ def print_report(report: dict) -> None:
             print(f"| {name} | {times[name]:,.0f} µs | {times[name] / times['torch_backward']:.2f} (of torch_backward) |")
     print()
     verdict = "within" if report["per_sample/backward"] <= TARGET else "over"
+    print(f"load average {report['load']}")
     print(f"per-sample gradients cost {report['per_sample/backward']:.2f}x one ordinary backward "
           f"({verdict} the target of {TARGET:g}x); their sums of squares {report['sum_grad_squared/backward']:.2f}x.")
+
+
+# What the figure shows, in order: (runner, label, the runner it is a multiple of).
+FIGURE_BARS = (
+    ("backward", "ordinary forward+backward", "backward"),
+    ("per_sample", "per-sample gradients\n(vmap(grad), fast path)", "backward"),
+    ("sum_grad_squared", "batch_grad_stats\n(sums of squares)", "backward"),
+    ("loop", "per-sample gradients\n(loop over samples)", "backward"),
+    ("torch_backward", "PyTorch ordinary\nforward+backward", "torch_backward"),
+    ("torch_per_sample", "PyTorch torch.func\nvmap(grad)", "torch_backward"),
+)
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages (as ``uptime`` prints them), or "unknown"."""
+    try:
+        import os
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except (AttributeError, OSError):
+        return "unknown"
+
+
+def draw_figure(report: dict, path: Path) -> None:
+    """A horizontal bar chart of the times (log scale, the loop is tens of times slower),
+    written to a temporary file first and moved into place, so that a failed save never
+    leaves a truncated figure behind."""
+    import os
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = report["us"]
+    bars = [(label, times[name], times[name] / times[unit]) for name, label, unit in FIGURE_BARS if name in times]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(bars) + 1.6))
+    colors = ["#4c72b0" if "PyTorch" not in label else "#dd8452" for label, _, _ in bars]
+    positions = range(len(bars))[::-1]
+    ax.barh(list(positions), [us for _, us, _ in bars], color=colors)
+    ax.set_yticks(list(positions), [label for label, _, _ in bars], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"µs per call ({report['clock']} clock, median of {report['rounds']} rounds, 1 thread)")
+    for position, (_, us, ratio) in zip(positions, bars):
+        ax.text(us * 1.08, position, f"{us:,.0f} µs  ({ratio:.2f}x)", va="center", fontsize=8)
+    ax.set_xlim(min(us for _, us, _ in bars) / 4, max(us for _, us, _ in bars) * 6)
+    ax.set_title(f"Per-sample gradients, MLP {report['config']}, {report['dtype']} "
+                 f"(target: {report['target']:g}x one backward)", fontsize=9)
+    fig.text(0.01, 0.01, f"ratios: x its own framework's ordinary backward; load average {report['load']}",
+             fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial.png")
+    try:
+        fig.savefig(partial, dpi=110)
+        os.replace(partial, path)
+    finally:
+        plt.close(fig)
+        partial.unlink(missing_ok=True)
+
+
+# The fast path's stages: (label, function of minigrad.func.per_sample timed, calls per run).
+BREAKDOWN_STAGES = (
+    ("trace of sample 0, replay, checks", ("trace_and_replay",), 1),
+    ("  batched replay (forward over the batch)", ("Replay", "run"), 1),
+    ("  backward to each layer's output", ("autograd", "grad"), 1),
+    ("  down through the layers (each layer's d)", ("PerSampleGradients", "__init__"), 1),
+    ("  the last sample run alone (the check)", ("_confirm_last_sample",), 1),
+    ("writing the per-sample gradients", ("PerSampleGradients", "per_sample"), None),
+)
+
+
+def breakdown(calls: int = 300) -> dict:
+    """Median CPU microseconds of each stage of the per-sample fast path and of the ordinary
+    pass, from ``calls`` alternating calls of the two, on one thread."""
+    from threadpoolctl import threadpool_limits
+    import minigrad.func.per_sample as per_sample
+
+    spent: dict[str, list[int]] = {}
+    restore = []
+
+    def timed(owner, attribute, label):
+        original = getattr(owner, attribute)
+
+        def wrapper(*args, **kwargs):
+            start = time.process_time_ns()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent.setdefault(label, []).append(time.process_time_ns() - start)
+        setattr(owner, attribute, wrapper)
+        restore.append((owner, attribute, original))
+
+    for label, path, _ in BREAKDOWN_STAGES:
+        owner = per_sample
+        for name in path[:-1]:
+            owner = getattr(owner, name)
+        timed(owner, path[-1], label)
+    try:
+        with threadpool_limits(limits=1):
+            runners = build(None)
+            shapes = [(out, inp) for inp, out in zip(MIDDLE.sizes[:-1], MIDDLE.sizes[1:])]
+            batch = make_batch(MIDDLE)[0].shape[0]
+
+            def fill():  # for scale: the same bytes as the weight gradients, filled with a constant
+                for out, inp in shapes:
+                    np.empty((batch, out, inp), dtype=np.float32).fill(1.0)
+            runners["fill"] = fill
+            totals: dict[str, list[int]] = {"backward": [], "per_sample": [], "fill": []}
+            for _ in range(10):
+                runners["per_sample"](), runners["backward"]()
+            spent.clear()
+            for _ in range(calls):
+                for name in ("per_sample", "backward", "fill"):
+                    start = time.process_time_ns()
+                    runners[name]()
+                    totals[name].append(time.process_time_ns() - start)
+    finally:
+        for owner, attribute, original in reversed(restore):
+            setattr(owner, attribute, original)
+    stages = {}
+    for label, _, per_run in BREAKDOWN_STAGES:
+        values = np.array(spent[label])
+        if per_run is not None and len(values) != calls * per_run:
+            raise RuntimeError(f"stage {label.strip()!r} ran {len(values)} times in {calls} calls, "
+                               f"expected {per_run} per call")
+        per_call = values.reshape(calls, -1).sum(axis=1) if per_run is None else values
+        stages[label] = float(np.median(per_call)) / 1e3
+    medians = {name: float(np.median(values)) / 1e3 for name, values in totals.items()}
+    inner = [label for label, _, _ in BREAKDOWN_STAGES[1:-1]]
+    traced = stages[BREAKDOWN_STAGES[0][0]] - sum(stages[label] for label in inner)
+    stages = {**{label: stages[label] for label in (BREAKDOWN_STAGES[0][0], *inner)},
+              "  tracing sample 0 (the rest of it)": traced,
+              BREAKDOWN_STAGES[-1][0]: stages[BREAKDOWN_STAGES[-1][0]],
+              "the rest (arguments, pytrees, Tensors)": (medians["per_sample"] - stages[BREAKDOWN_STAGES[0][0]]
+                                                         - stages[BREAKDOWN_STAGES[-1][0]])}
+    return {"config": MIDDLE.name, "calls": calls, "load": load_average(), "us": medians, "stages_us": stages}
+
+
+def print_breakdown(report: dict) -> None:
+    unit = report["us"]["backward"]
+    print(f"Where the per-sample fast path's time goes, MLP {report['config']}, float32, 1 thread, CPU time, "
+          f"median of {report['calls']} calls, load average {report['load']}")
+    print()
+    print("| stage | time | / backward |")
+    print("|---|---|---|")
+    print(f"| ordinary forward+backward | {unit:,.0f} µs | 1.00 |")
+    print(f"| per-sample gradients, in all | {report['us']['per_sample']:,.0f} µs | "
+          f"{report['us']['per_sample'] / unit:.2f} |")
+    for label, us in report["stages_us"].items():
+        print(f"| {label} | {us:,.0f} µs | {us / unit:.2f} |")
+    print(f"| (for scale: filling the weight gradients' bytes with a constant) | {report['us']['fill']:,.0f} µs | "
+          f"{report['us']['fill'] / unit:.2f} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -199,11 +362,23 @@ def main(argv: list[str] | None = None) -> None:
                         help="wall time (default), or process CPU time on a machine busy with other work")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-loop", action="store_true", help="leave out the one-sample-at-a-time loop")
+    parser.add_argument("--figure", type=Path, default=None, metavar="PATH",
+                        help="also draw the times as a bar chart into PATH (a .png)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the stages of the per-sample fast path instead (CPU time)")
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    if args.breakdown:
+        report = breakdown(calls=20 if args.quick else 300)
+        print(json.dumps(report, indent=2)) if args.json else print_breakdown(report)
+        return
+    if args.figure is not None and (args.figure.suffix != ".png" or not args.figure.parent.is_dir()):
+        parser.error(f"--figure must be a .png path in an existing directory, got {str(args.figure)!r}")
     report = run(quick=args.quick, rounds=args.rounds, clock=args.clock, use_torch=not args.no_torch,
                  with_loop=not args.no_loop)
+    if args.figure is not None:
+        draw_figure(report, args.figure)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -548,6 +548,26 @@ def test_per_sample_fast_path_in_float32_agrees_with_the_loop():
     close_trees(ours, looped, rtol=1e-4, atol=1e-6)
 
 
+def test_per_sample_gradients_are_fresh_arrays_that_a_later_call_does_not_overwrite():
+    # The fast path writes each gradient straight into its final array: that array must be
+    # the caller's alone, in the parameter's dtype, not a buffer reused by the next call.
+    model = nn.MLP([6, 8, 3], seed=0)
+    params = detached_params(model)
+    rng = np.random.default_rng(2)
+    X1, X2 = (mg.tensor(rng.standard_normal((5, 6)).astype(np.float32)) for _ in range(2))
+    y = mg.tensor(rng.integers(0, 3, size=5))
+    fast = vmap(grad(cross_entropy_loss(model)), in_dims=(None, 0, 0))
+    first = fast(params, X1, y)
+    kept = {name: g.data.copy() for name, g in first.items()}
+    second = fast(params, X2, y)
+    assert fast.last_path == "per-sample"
+    for name in first:
+        assert first[name].dtype == np.float32 and first[name].data.flags.c_contiguous
+        assert not np.shares_memory(first[name].data, second[name].data)
+        np.testing.assert_array_equal(first[name].data, kept[name])
+        assert not np.array_equal(first[name].data, second[name].data)
+
+
 FALLBACKS = {
     # name: (loss of (model, params, x, y), what fallback_reason mentions)
     "reads_a_label_in_python": (
@@ -949,19 +969,54 @@ def test_transform_reprs_say_what_was_done():
 
 
 # ---- the benchmark --------------------------------------------------------------------------------------
-def test_per_sample_benchmark_checks_its_work_and_runs():
+def test_per_sample_benchmark_checks_its_work_and_runs(tmp_path):
     import json
     import subprocess
     import sys
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
-    result = subprocess.run([sys.executable, str(script), "--quick", "--json", "--no-torch", "--no-loop", "--rounds", "1"],
-                            capture_output=True, text=True, timeout=120)
+    figure = tmp_path / "bench.png"
+    result = subprocess.run([sys.executable, str(script), "--quick", "--json", "--no-torch", "--no-loop", "--rounds", "1",
+                             "--figure", str(figure)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report["us"]) == {"backward", "per_sample", "sum_grad_squared"}
     assert report["config"] == "64-128-128-10 b64" and report["target"] == 3.0
+    assert report["load"].count(",") == 2  # the load average is part of the record
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.png"]  # no partial file left behind
+
+
+def test_per_sample_benchmark_breakdown_times_every_stage_once_per_call():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    result = subprocess.run([sys.executable, str(script), "--breakdown", "--quick", "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr  # it raises when a stage ran other than once per call
+    report = json.loads(result.stdout)
+    stages = report["stages_us"]
+    assert report["calls"] == 20 and set(report["us"]) == {"backward", "per_sample", "fill"}
+    assert stages["writing the per-sample gradients"] > 0 and stages["  the last sample run alone (the check)"] > 0
+    measured = {label: us for label, us in stages.items() if "the rest" not in label}
+    assert all(0 < us < report["us"]["per_sample"] for us in measured.values()), measured
+
+
+def test_per_sample_benchmark_refuses_a_figure_path_it_cannot_write(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    for bad in (tmp_path / "chart.svg", tmp_path / "missing" / "chart.png"):
+        result = subprocess.run([sys.executable, str(script), "--figure", str(bad)], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 2 and f"--figure must be a .png path in an existing directory, got '{bad}'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 
@@ -985,3 +1040,14 @@ def test_a_branch_on_the_raw_data_is_caught_by_the_last_sample_check_and_loops()
         one = grad(loss)(params, X[i], y[i])
         for name in one:
             np.testing.assert_allclose(result[name].data[i], one[name].data, rtol=1e-12)
+
+
+def test_the_mlp_activation_derivative_accessor_is_the_fused_backwards_own_and_names_bad_activations():
+    # per-sample gradients replay the MLP's backward with this accessor: one table of derivatives
+    y = np.array([[-1.0, 0.0, 0.5, 2.0]])
+    for activation, expected in (("relu", y > 0), ("tanh", 1 - y * y), ("sigmoid", y * (1 - y))):
+        d = np.full_like(y, 3.0)
+        nn.functional.scale_by_mlp_activation_derivative(activation)(d, y)
+        np.testing.assert_array_equal(d, 3.0 * expected)
+    with pytest.raises(ValueError, match="activation must be one of relu, tanh, sigmoid, got 'gelu'"):
+        nn.functional.scale_by_mlp_activation_derivative("gelu")

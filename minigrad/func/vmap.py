@@ -53,6 +53,10 @@ class BatchPlan:
         else:
             per_argument = [in_dims] * len(args)
         self.args = args
+        # Per argument: its leaves, their paths ("argument 0['w']"), their mapped dims and
+        # its structure, flattened once here for everything that follows.
+        self.leaves: list[list] = []
+        self.paths: list[list[str]] = []
         self.dims: list[list] = []
         self.specs = []
         sizes: list[tuple[str, int, int]] = []
@@ -65,6 +69,8 @@ class BatchPlan:
                     dim = self._checked_dim(leaf, path, dim, fname)
                     sizes.append((path, leaf.shape[dim], dim))
                 normalized.append(dim)
+            self.leaves.append([leaf for _, leaf in leaves])
+            self.paths.append([path for path, _ in leaves])
             self.dims.append(normalized)
             self.specs.append(tree_flatten(arg)[1])
         if not sizes:
@@ -93,8 +99,7 @@ class BatchPlan:
     def sample(self, index: int) -> list:
         """The arguments of sample ``index``: each mapped leaf indexed along its dim."""
         sample_args = []
-        for arg, dims, spec in zip(self.args, self.dims, self.specs):
-            leaves, _ = tree_flatten(arg)
+        for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
             taken = [leaf if dim is None else leaf[(slice(None),) * dim + (index,)] for leaf, dim in zip(leaves, dims)]
             sample_args.append(tree_unflatten(spec, taken))
         return sample_args
@@ -187,6 +192,8 @@ def _stack(column: list, dim, path: str, fname: str):
 
 def _place_batch_axes(result: Any, out_dims, fname: str) -> Any:
     """The fast path's results, batched along axis 0, with the batch axis moved to out_dims."""
+    if type(out_dims) is int and out_dims == 0:  # already in place (an int 0 fits any result)
+        return result
     leaves, spec = tree_flatten(result)
     dims = _out_dims_per_leaf(out_dims, result, fname)
     placed = []

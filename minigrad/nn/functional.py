@@ -121,6 +121,15 @@ _MLP_ACTIVATIONS = {
 }
 
 
+def scale_by_mlp_activation_derivative(activation: str):
+    """The in-place ``d *= activation'(...)`` that ``mlp``'s backward uses, the derivative
+    written in terms of the activation's output ``y``: ``scale(d, y)``. Shared so that code
+    replaying an MLP's backward (per-sample gradients) keeps one copy of each derivative."""
+    if activation not in _MLP_ACTIVATIONS:
+        raise ValueError(f"mlp: activation must be one of {', '.join(_MLP_ACTIVATIONS)}, got {activation!r}")
+    return _MLP_ACTIVATIONS[activation][1]
+
+
 def _mlp_forward(x, *params, activation):
     """Layer i: h <- activation(h @ W_i.T + b_i), none after the last. Saves every layer's
     input (x as rows, then each hidden output): the backward needs nothing else."""
