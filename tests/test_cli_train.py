@@ -104,8 +104,9 @@ def test_divergence_is_reported_with_advice(capsys):
 
 @pytest.mark.parametrize("argv, choice", [
     (["train", "--dataset", "mnist"], "digits"),
-    (["train", "--optimizer", "lbfgs"], "adam"),
-    (["compare", "--optimizers", "adam", "nadam"], "rmsprop"),
+    (["train", "--optimizer", "adamx"], "unknown optimizer 'adamx'; choose one of: sgd, momentum, adagrad, rmsprop, "
+                                         "adam, adamw, nadam"),
+    (["compare", "--optimizers", "adam", "nadamx"], "schedule_free_adamw"),
     (["train", "--lr", "-1"], "positive"),
     (["train", "--seed", "-1"], "non-negative integer, got '-1'"),
     (["compare", "--seed", "-1"], "non-negative integer, got '-1'"),
