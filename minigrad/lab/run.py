@@ -185,6 +185,9 @@ def run(
     point = objective.check_point(objective.start if start is None else start)
     noise, generator = _noise_source(noise, seed, rng)
     name = _optimizer_name(cls)
+    if noise and issubclass(cls, optim.LBFGS):
+        raise ValueError(f"noise={noise!r} cannot be used with L-BFGS: its closure re-evaluates the exact "
+                         "gradient along the line search, so the noise would not reach its steps")
     if "lr" not in hyperparameters and name in objective.suggested_lr:
         hyperparameters["lr"] = objective.suggested_lr[name]
 
