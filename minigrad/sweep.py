@@ -99,7 +99,7 @@ def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: S
     options = dict(options or {})
     for name in optimizers:
         registry.check_options(name, options)
-    _make_schedule(schedule)
+    schedule_factory = _make_schedule(schedule)
     bad_lrs = [lr for lr in lrs if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf]
     if bad_lrs:
         raise ValueError(f"learning rates must be positive finite numbers, got {bad_lrs!r}")
@@ -115,6 +115,8 @@ def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: S
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     # Repeats would train the same run twice and count it twice in the means.
     optimizers, lrs, seeds = (list(dict.fromkeys(axis)) for axis in (optimizers, lrs, seeds))
+    for name, lr in itertools.product(optimizers, lrs):  # every run's settings, before any trains
+        registry.check_values(name, float(lr), registry.class_options(options), schedule_factory)
     text = json.dumps(options, sort_keys=True) if options else ""
     return [RunConfig(dataset, name, float(lr), int(seed), int(epochs), int(batch_size), tuple(hidden),
                       int(data_seed), text, schedule or "")

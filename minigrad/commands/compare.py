@@ -12,6 +12,7 @@ import time
 
 from minigrad.commands import optimizer_options as opts
 from minigrad.commands.paths import prepare_outputs
+from minigrad.optim import registry
 from minigrad.commands.train import (
     OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float, run_options,
 )
@@ -57,7 +58,9 @@ def run(args) -> int:
         rates = learning_rates(names, args.lr)
         opts.check_options(names, options)
         schedule = opts.check_schedule(args.schedule)
-    except ValueError as error:
+        for name, lr in zip(names, rates):  # every run's settings, before the first one trains
+            registry.check_values(name, lr, opts.class_options(options), schedule)
+    except (ValueError, TypeError) as error:
         return _fail(error, 2)
     run_options(args)
     problem = prepare_outputs({"--plot": args.plot})

@@ -74,7 +74,7 @@ def run(args) -> int:
         configs = grid(args.dataset, args.optimizers, args.lrs, args.seeds, epochs=args.epochs,
                        batch_size=args.batch_size, hidden=args.hidden, data_seed=args.data_seed,
                        options=options, schedule=args.schedule)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         return _fail(str(error), code=2)
     problem = prepare_outputs({"--out": args.out, "--plot": args.plot})
     if problem:

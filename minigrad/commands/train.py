@@ -260,8 +260,9 @@ def _check_before_training(args) -> CheckpointInfo | None:
     try:
         run_options(args, resumed.metadata if resumed else None, args.resume)
         opts.check_options([args.optimizer], args.optimizer_options)
-        opts.check_schedule(args.schedule)
-    except (OptionConflict, ValueError) as error:  # OptionConflict and registry.OptionError are ValueErrors
+        registry.check_values(args.optimizer, args.lr, opts.class_options(args.optimizer_options),
+                              opts.check_schedule(args.schedule))
+    except (OptionConflict, ValueError, TypeError) as error:  # OptionConflict and registry.OptionError are ValueErrors
         raise _Refused(error, 2) from None
     problem = prepare_outputs({"--plot": args.plot, "--checkpoint": args.checkpoint})
     if problem:

@@ -177,14 +177,20 @@ CLASSIC: tuple[str, ...] = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
 
 def get(name: Any) -> OptimizerSpec:
-    """The registry entry called ``name`` (case-insensitive, '-' read as '_').
+    """The registry entry called ``name``: its name or display name, in any case, with or
+    without '-', '_' or spaces ("AdamW", "L-BFGS", "schedule-free SGD").
 
     Raises UnknownOptimizerError (a ValueError) naming the value and listing the known names."""
     if isinstance(name, str):
-        key = name.strip().lower().replace("-", "_")
-        if key in _REGISTRY:
-            return _REGISTRY[key]
+        key = _key(name)
+        for spec in _REGISTRY.values():
+            if key in (_key(spec.name), _key(spec.display_name)):
+                return spec
     raise UnknownOptimizerError(f"unknown optimizer {name!r}; choose one of: {', '.join(NAMES)}")
+
+
+def _key(name: str) -> str:
+    return "".join(character for character in name.lower() if character not in "-_ ")
 
 
 def specs() -> list[OptimizerSpec]:
@@ -223,6 +229,21 @@ def check_options(name: str, options: dict[str, Any], spelling=None) -> None:
         if not spec.accepts(option):
             takes = ", ".join(spell(o) for o in (spec.cli_options if spelling else spec.options)) or "no options"
             raise OptionError(f"{spell(option)} does not apply to {spec.name} ({spec.display_name} takes: {takes})")
+
+
+def check_values(name: str, lr: float | None = None, options: dict[str, Any] | None = None,
+                 schedule=None) -> None:
+    """Raise what building optimizer ``name`` with ``lr`` and ``options`` (and the scheduler
+    ``schedule(optimizer)`` if given) would raise, without touching any real parameter:
+    the command line and the sweep check every run's settings before the first one trains."""
+    import numpy as np
+
+    from minigrad.tensor import Tensor
+
+    probe = Tensor(np.zeros(1), requires_grad=True)
+    optimizer = make(name, [probe], lr, **(options or {}))
+    if schedule is not None:
+        schedule(optimizer)
 
 
 def class_options(options: dict[str, Any]) -> dict[str, Any]:
