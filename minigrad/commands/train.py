@@ -276,8 +276,9 @@ def _check_before_training(args) -> CheckpointInfo | None:
 def _resume_notes(args, resumed: CheckpointInfo, epochs: int) -> None:
     """Say, before training, what a resume will and will not do."""
     if not resumed.metadata:
+        shown = [_flag(name, getattr(args, name)) for name in RUN_DEFAULTS if getattr(args, name) not in (None, {})]
         print(f"minigrad train: note: {args.resume} does not record the options of its run; continuing it "
-              f"with {' '.join(_flag(name, getattr(args, name)) for name in RUN_DEFAULTS)}", file=sys.stderr)
+              f"with {' '.join(shown)}", file=sys.stderr)
     if resumed.epochs >= epochs:
         print(f"minigrad train: note: the run in {args.resume} was already trained for {resumed.epochs} "
               f"epochs (--epochs {epochs}): nothing left to train", file=sys.stderr)
