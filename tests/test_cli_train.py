@@ -336,6 +336,13 @@ def test_an_option_that_does_not_apply_or_is_out_of_range_exits_2_in_one_line(ar
     assert all(word in err for word in words), err
 
 
+def test_compare_lbfgs_on_mini_batches_trains_with_its_line_search(capsys):
+    assert main(["compare", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "lbfgs",
+                 "--quiet", "--json"]) == 0
+    row = last_json_line(capsys.readouterr().out)["results"][0]
+    assert row.get("diverged") is None and row["test_accuracy"] > 0.8
+
+
 def test_train_lbfgs_full_batch(capsys):
     # A batch at least the training set: one batch per epoch, classic full-batch L-BFGS.
     assert main(["train", "--dataset", "iris", "--hidden", "16", "--epochs", "5", "--optimizer", "lbfgs",

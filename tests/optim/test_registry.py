@@ -97,6 +97,13 @@ def test_out_of_range_values_are_the_class_own_errors_naming_the_value():
         registry.check_values("lbfgs", options={"history_size": 0})
 
 
+def test_lbfgs_gets_a_line_search_unless_told_otherwise():
+    param = Tensor(np.array([1.0]), requires_grad=True)
+    assert registry.make("lbfgs", [param]).param_groups[0]["line_search_fn"] == "strong_wolfe"
+    assert registry.make("lbfgs", [param], line_search_fn=None).param_groups[0]["line_search_fn"] is None
+    assert registry.class_options({"line_search_fn": "none"}) == {"line_search_fn": None}
+
+
 def test_name_of_an_unregistered_optimizer_is_its_class_name():
     param = Tensor(np.array([1.0]), requires_grad=True)
     assert registry.name_of(optim.Lookahead(optim.SGD([param], lr=0.1))) == "Lookahead"
