@@ -8,7 +8,6 @@ the option and the optimizer) rather than silently ignored.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from minigrad.optim import registry
@@ -103,8 +102,3 @@ def options_text(options: dict[str, Any]) -> str:
         else:
             parts.append(f"{flag} {value}")
     return " ".join(parts)
-
-
-def canonical(options: dict[str, Any]) -> str:
-    """One comparable text of the options (sorted JSON), "" when there are none."""
-    return json.dumps(options, sort_keys=True) if options else ""

@@ -19,8 +19,6 @@ Adding an optimizer is one class in ``minigrad.optim`` plus one ``_register(...)
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -266,10 +264,3 @@ def class_options(options: dict[str, Any]) -> dict[str, Any]:
             value = option.values.get(value, value)
         converted[name] = value
     return converted
-
-
-def check_lr(lr: Any) -> float:
-    """A learning rate: a positive finite number (ValueError naming the value otherwise)."""
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    return float(lr)
