@@ -4,10 +4,12 @@ They follow scikit-learn's conventions so they drop into ``Pipeline``, ``cross_v
 and ``GridSearchCV``: ``__init__`` only stores the hyperparameters, everything is checked
 in ``fit``; learned state lives in attributes ending with ``_``; ``partial_fit`` trains one
 more epoch. The hyperparameter names mix scikit-learn's ``MLPClassifier`` (``hidden_layer_sizes``,
-``batch_size``, ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``, ``tol``)
-with torch.optim's for the optimizer (``lr``, ``momentum``, ``nesterov``, ``alpha``,
-``betas``, ``eps``, ``weight_decay``). Note that ``alpha`` is RMSProp's smoothing constant,
-as in PyTorch, not an L2 penalty as in scikit-learn: the L2 penalty is ``weight_decay``.
+``solver``, ``learning_rate``, ``power_t``, ``batch_size``, ``warm_start``, ``early_stopping``,
+``validation_fraction``, ``n_iter_no_change``, ``tol``) with torch.optim's for the optimizer
+(``lr``, ``momentum``, ``nesterov``, ``alpha``, ``betas``, ``eps``, ``weight_decay``). Every
+optimizer of ``minigrad.optim.registry`` is a ``solver`` (or, the same, ``optimizer``).
+Note that ``alpha`` is RMSProp's smoothing constant, as in PyTorch, not an L2 penalty as in
+scikit-learn: the L2 penalty is ``weight_decay`` (docs/sklearn-and-sweeps.md compares them).
 
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -36,53 +38,45 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from minigrad.autograd import no_grad
+from minigrad.optim import registry
 from minigrad.tensor import Tensor
 
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+# The five optimizers the slides compare; every name of the optimizer registry is accepted.
+OPTIMIZERS = registry.CLASSIC
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
+LEARNING_RATES = ("constant", "invscaling", "adaptive")
+# scikit-learn's MLPs stop lowering an "adaptive" lr below this and stop training instead.
+MIN_ADAPTIVE_LR = 1e-6
+# The estimators' optimizer hyperparameters: None leaves the optimizer class' own default.
+OPTIMIZER_HYPERPARAMETERS = ("momentum", "nesterov", "alpha", "betas", "eps", "weight_decay")
 
 
-def optimizer_options(name: str, lr: float, momentum: float = 0.9, nesterov: bool = False,
-                      alpha: float = 0.99, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                      weight_decay: float = 0.0) -> dict[str, Any]:
-    """The keyword arguments of optimizer ``name``'s class, picked from the shared options.
+def optimizer_options(name: str, lr: float, **given: Any) -> dict[str, Any]:
+    """The keyword arguments of optimizer ``name``'s class: ``lr`` and those of the
+    hyperparameters given (not None) that its class takes.
 
-    Each optimizer takes only the options its update rule has: ``momentum``/``nesterov`` go
-    to "momentum", ``alpha`` and ``eps`` to "rmsprop", ``betas`` and ``eps`` to "adam";
-    AdaGrad keeps torch's own eps (1e-10). ``lr`` and ``weight_decay`` go to all.
-    """
-    check_optimizer_name(name)
-    options: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
-    if name == "momentum":
-        options.update(momentum=momentum, nesterov=nesterov)
-    elif name == "rmsprop":
-        options.update(alpha=alpha, eps=eps)
-    elif name == "adam":
-        options.update(betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps)
-    return options
+    The others are left out, as scikit-learn's MLPs use ``momentum`` only for the "sgd"
+    solver: a grid search over optimizers with a fixed ``momentum`` must run, and
+    scikit-learn's own estimator checks set ``alpha`` on any estimator that has one. (The
+    command line, by contrast, refuses ``--momentum`` with adam.)"""
+    spec = registry.get(name)
+    return {"lr": lr, **{option: value for option, value in given.items()
+                         if value is not None and spec.accepts(option)}}
 
 
-def check_optimizer_name(name: Any) -> None:
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+def check_optimizer_name(name: Any) -> str:
+    """The registry name of ``name``; ValueError naming it and listing the known ones."""
+    return registry.get(name).name
 
 
 def make_optimizer(name: str, parameters, **options):
     """The minigrad optimizer called ``name`` over ``parameters`` (options as ``optimizer_options``)."""
-    from minigrad import optim
-
-    classes = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.AdaGrad,
-               "rmsprop": optim.RMSProp, "adam": optim.Adam}
-    check_optimizer_name(name)
-    return classes[name](parameters, **options)
+    return registry.make(name, parameters, **options)
 
 
 def default_lr(name: str) -> float:
     """A learning rate that trains minigrad's MLPs on standardized data well, per optimizer."""
-    from minigrad.train import DEFAULT_LR
-
-    check_optimizer_name(name)
-    return DEFAULT_LR[name]
+    return registry.get(name).default_lr
 
 
 # ---- checks of the hyperparameters (run by fit, never by __init__) ------------------------
@@ -143,14 +137,19 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
 class _MinigradEstimator(BaseEstimator):
     """What the classifier and the regressor share: hyperparameters, the training loop."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam", lr=None,
-                 momentum=0.9, nesterov=False, alpha=0.99, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True, random_state=None,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4):
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer=None, lr=None,
+                 momentum=None, nesterov=None, alpha=None, betas=None, eps=None,
+                 weight_decay=None, batch_size="auto", max_epochs=200, shuffle=True, random_state=None,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 solver=None, learning_rate="constant", power_t=0.5, warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
+        self.solver = solver
         self.lr = lr
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.warm_start = warm_start
         self.momentum = momentum
         self.nesterov = nesterov
         self.alpha = alpha
@@ -184,39 +183,56 @@ class _MinigradEstimator(BaseEstimator):
         raise NotImplementedError
 
     # ---- checks --------------------------------------------------------------------------------
+    def _chosen_optimizer(self) -> str:
+        """The registry name of ``solver`` (scikit-learn's spelling) or ``optimizer``; "adam"
+        if neither is given."""
+        names = {key: value for key, value in (("solver", self.solver), ("optimizer", self.optimizer))
+                 if value is not None}
+        resolved = {key: check_optimizer_name(value) for key, value in names.items()}
+        if len(set(resolved.values())) > 1:
+            raise ValueError(f"solver={self.solver!r} and optimizer={self.optimizer!r} name different "
+                             "optimizers; give one of them")
+        return next(iter(resolved.values()), "adam")
+
     def _checked_hyperparameters(self) -> dict[str, Any]:
         """Every hyperparameter checked; a bad one raises ValueError naming it and its value."""
         if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
-        check_optimizer_name(self.optimizer)
-        lr = default_lr(self.optimizer) if self.lr is None else _check_real("lr", self.lr, 0, math.inf, low_open=True,
-                                                                            high_open=True)
-        if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2):
+        name = self._chosen_optimizer()
+        lr = default_lr(name) if self.lr is None else _check_real("lr", self.lr, 0, math.inf, low_open=True,
+                                                                  high_open=True)
+        if self.betas is not None and not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
         if self.batch_size != "auto":
             _check_int("batch_size", self.batch_size, 1)
+        if not isinstance(self.learning_rate, str) or self.learning_rate not in LEARNING_RATES:
+            raise ValueError(f"unknown learning_rate {self.learning_rate!r}; choose one of: {', '.join(LEARNING_RATES)}")
+        given = {
+            "momentum": _optional(_check_real, "momentum", self.momentum, 0, 1, high_open=True),
+            "nesterov": _optional(_check_flag, "nesterov", self.nesterov),
+            "alpha": _optional(_check_real, "alpha", self.alpha, 0, 1, high_open=True),
+            "betas": None if self.betas is None else (
+                _check_real("betas[0]", self.betas[0], 0, 1, high_open=True),
+                _check_real("betas[1]", self.betas[1], 0, 1, high_open=True)),
+            "eps": _optional(_check_real, "eps", self.eps, 0, math.inf, high_open=True),
+            "weight_decay": _optional(_check_real, "weight_decay", self.weight_decay, 0, math.inf, high_open=True),
+        }
         checked = {
+            "optimizer": name,
             "hidden_layer_sizes": _check_hidden_layer_sizes(self.hidden_layer_sizes),
-            "optimizer_options": optimizer_options(
-                self.optimizer, lr,
-                momentum=_check_real("momentum", self.momentum, 0, 1, high_open=True),
-                nesterov=_check_flag("nesterov", self.nesterov),
-                alpha=_check_real("alpha", self.alpha, 0, 1, high_open=True),
-                betas=(_check_real("betas[0]", self.betas[0], 0, 1, high_open=True),
-                       _check_real("betas[1]", self.betas[1], 0, 1, high_open=True)),
-                eps=_check_real("eps", self.eps, 0, math.inf, high_open=True),
-                weight_decay=_check_real("weight_decay", self.weight_decay, 0, math.inf, high_open=True),
-            ),
+            "optimizer_options": optimizer_options(name, lr, **given),
             "max_epochs": _check_int("max_epochs", self.max_epochs, 1),
             "n_iter_no_change": _check_int("n_iter_no_change", self.n_iter_no_change, 1),
             "tol": _check_real("tol", self.tol, 0, math.inf, high_open=True),
             "validation_fraction": _check_real("validation_fraction", self.validation_fraction, 0, 1,
                                                low_open=True, high_open=True),
+            "power_t": _check_real("power_t", self.power_t, 0, math.inf, high_open=True),
         }
         _check_flag("shuffle", self.shuffle)
         _check_flag("early_stopping", self.early_stopping)
-        if self.nesterov and self.optimizer == "momentum" and self.momentum == 0:
-            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
+        _check_flag("warm_start", self.warm_start)
+        if self.nesterov and name in ("sgd", "momentum") and (self.momentum or 0.9 * (name == "momentum")) == 0:
+            raise ValueError(f"nesterov=True needs momentum > 0, got momentum={self.momentum!r} with {name!r}")
         return checked
 
     # ---- building a fresh model ------------------------------------------------------------
@@ -227,62 +243,102 @@ class _MinigradEstimator(BaseEstimator):
         weights_seed, shuffle_seed = seeds.spawn(2)
         sizes = [n_features, *checked["hidden_layer_sizes"], n_outputs]
         model = nn.MLP(sizes, activation=self.activation, rng=np.random.default_rng(weights_seed))
-        optimizer = make_optimizer(self.optimizer, model.parameters(), **checked["optimizer_options"])
+        optimizer = make_optimizer(checked["optimizer"], model.parameters(), **checked["optimizer_options"])
         return model, optimizer, np.random.default_rng(shuffle_seed)
+
+    def _warm_run(self, checked: dict, seeds: np.random.SeedSequence):
+        """``warm_start``: the fitted MLP goes on from its weights, with a new optimizer (as
+        scikit-learn's MLPs make a new one every fit) and new shuffling."""
+        if checked["hidden_layer_sizes"] != self._fitted_architecture[0] or self.activation != self._fitted_architecture[1]:
+            raise ValueError(
+                f"warm_start=True goes on training the fitted MLP, hidden_layer_sizes="
+                f"{self._fitted_architecture[0]!r} with activation={self._fitted_architecture[1]!r}; it cannot "
+                f"become hidden_layer_sizes={checked['hidden_layer_sizes']!r}, activation={self.activation!r} "
+                "(set warm_start=False to start over)")
+        _, shuffle_seed = seeds.spawn(2)
+        optimizer = make_optimizer(checked["optimizer"], self.model_.parameters(), **checked["optimizer_options"])
+        return self.model_, optimizer, np.random.default_rng(shuffle_seed)
 
     # ---- training --------------------------------------------------------------------------
     def _fit(self, X, y, incremental: bool, classes=None):
-        first_call = not (incremental and hasattr(self, "model_"))
+        fitted_before = hasattr(self, "model_")
+        warm = not incremental and fitted_before and self.warm_start is True
+        first_call = not (incremental and fitted_before) and not warm
         checked = self._checked_hyperparameters()
-        seeds = _seed_sequence(self.random_state) if first_call else None
+        seeds = _seed_sequence(self.random_state) if not incremental or not fitted_before else None
         X, y = self._validate_xy(X, y, reset=first_call)
         targets, fitted = self._encode_targets(y, first_call, classes)
         features = np.ascontiguousarray(X, dtype=np.float32)
-        if first_call:
-            model, optimizer, shuffle_rng = self._new_run(features.shape[1], self._n_outputs(fitted), checked, seeds)
+        if first_call or warm:
+            if warm:
+                model, optimizer, shuffle_rng = self._warm_run(checked, seeds)
+                loss_curve, samples_seen = list(self.loss_curve_), getattr(self, "_samples_seen", 0)
+            else:
+                model, optimizer, shuffle_rng = self._new_run(features.shape[1], self._n_outputs(fitted),
+                                                              checked, seeds)
+                loss_curve, samples_seen = [], 0
             split_seed = int(seeds.spawn(1)[0].generate_state(1)[0])
-            loss_curve: list[float] = []
         else:
             model, optimizer, shuffle_rng = self.model_, self._optimizer, self._shuffle_rng
-            loss_curve, split_seed = list(self.loss_curve_), None
+            loss_curve, split_seed, samples_seen = list(self.loss_curve_), None, getattr(self, "_samples_seen", 0)
 
+        run = _Run(model, optimizer, shuffle_rng, loss_curve, 0, samples_seen)
         if incremental:
-            run = _Run(model, optimizer, shuffle_rng, loss_curve, self._batch_size(len(features)))
+            run.batch_size = self._batch_size(len(features), checked["optimizer"])
             run.epoch(self, features, targets)
             outcome = {"n_iter_": len(loss_curve), "best_loss_": min(loss_curve)}
         else:
-            outcome = self._train(model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed)
+            outcome = self._train(run, features, targets, checked, split_seed)
         for name, value in {**fitted, **outcome}.items():
             setattr(self, name, value)
         self.model_, self._optimizer, self._shuffle_rng, self.loss_curve_ = model, optimizer, shuffle_rng, loss_curve
-        if first_call:
-            self._optimizer_name = self.optimizer  # set_params may change self.optimizer later
+        self._samples_seen = run.samples_seen
+        if first_call or warm:
+            self._optimizer_name = checked["optimizer"]  # set_params may change self.optimizer later
+            self._fitted_architecture = (checked["hidden_layer_sizes"], self.activation)
         return self
 
-    def _batch_size(self, n_samples: int) -> int:
-        return min(200, n_samples) if self.batch_size == "auto" else min(int(self.batch_size), n_samples)
+    def _batch_size(self, n_samples: int, optimizer: str = "") -> int:
+        """"auto" is scikit-learn's min(200, n_samples), and the whole set for L-BFGS, which
+        like scikit-learn's lbfgs solver works on full batches."""
+        if self.batch_size == "auto":
+            return n_samples if registry.get(optimizer or "adam").needs_closure else min(200, n_samples)
+        return min(int(self.batch_size), n_samples)
 
-    def _train(self, model, optimizer, shuffle_rng, loss_curve, features, targets, checked, split_seed):
-        """Up to ``max_epochs`` epochs, stopping once the monitored value stops improving."""
+    def _train(self, run: "_Run", features, targets, checked, split_seed):
+        """Up to ``max_epochs`` epochs, stopping once the monitored value stops improving.
+
+        With ``learning_rate="adaptive"``, instead of stopping the lr is divided by 5 (as long
+        as it stays above 1e-6); with "invscaling" it is set after every epoch to
+        ``lr / (t + 1) ** power_t``, t the number of samples trained on so far. Both follow
+        scikit-learn's MLPs (which apply them to its "sgd" solver; here to any optimizer)."""
         validation = None
         if self.early_stopping:
             features, targets, validation = self._split_validation(features, targets, checked, split_seed)
-        batch_size = self._batch_size(len(features))
-        run = _Run(model, optimizer, shuffle_rng, loss_curve, batch_size)
+        run.batch_size = self._batch_size(len(features), checked["optimizer"])
+        model, lr_init = run.model, checked["optimizer_options"]["lr"]
         # Monitored: the validation score (higher is better) or the training loss (lower is).
-        best, best_state, stale, scores = -math.inf, None, 0, []
+        best, best_state, stale, scores, validation_losses = -math.inf, None, 0, [], []
         converged = False
         for _ in range(checked["max_epochs"]):
             loss = run.epoch(self, features, targets)
+            if self.learning_rate == "invscaling":
+                _set_lr(run.optimizer, lr_init / (run.samples_seen + 1) ** checked["power_t"])
             value = self._validation_score(model, *validation) if validation else -loss
             if validation:
                 scores.append(value)
+                validation_losses.append(self._validation_loss(model, *validation))
             stale = 0 if value > best + checked["tol"] else stale + 1
             if value > best:
                 best = value
                 if validation:
                     best_state = model.state_dict()
             if stale >= checked["n_iter_no_change"]:
+                lr = run.optimizer.param_groups[0]["lr"]
+                if self.learning_rate == "adaptive" and lr > MIN_ADAPTIVE_LR:
+                    _set_lr(run.optimizer, lr / 5)
+                    stale = 0
+                    continue
                 converged = True
                 break
         if best_state is not None:
@@ -293,12 +349,18 @@ class _MinigradEstimator(BaseEstimator):
                 f"{'validation score' if validation else 'training loss'} stopped improving by tol={checked['tol']:g}",
                 ConvergenceWarning,
             )
-        outcome = {"n_iter_": len(loss_curve), "best_loss_": min(loss_curve)}
+        outcome = {"n_iter_": len(run.loss_curve), "best_loss_": min(run.loss_curve)}
         if validation:
-            outcome.update(validation_scores_=scores, best_validation_score_=best)
+            outcome.update(validation_scores_=scores, best_validation_score_=best,
+                           validation_loss_curve_=validation_losses)
         else:
-            outcome.update(validation_scores_=None, best_validation_score_=None)
+            outcome.update(validation_scores_=None, best_validation_score_=None, validation_loss_curve_=None)
         return outcome
+
+    def _validation_loss(self, model, X: np.ndarray, targets: np.ndarray) -> float:
+        """The training loss (cross-entropy, squared error) on the held-out set."""
+        with no_grad():
+            return float(self._loss(Tensor(np.asarray(_forward(model, X), dtype=np.float32)), targets).data)
 
     def _split_validation(self, features, targets, checked, split_seed):
         stratify = targets if isinstance(self, ClassifierMixin) else None
@@ -358,9 +420,10 @@ def _forward(model, features: np.ndarray) -> np.ndarray:
 class _Run:
     """The state of one training run that an epoch advances."""
 
-    def __init__(self, model, optimizer, shuffle_rng, loss_curve: list[float], batch_size: int):
+    def __init__(self, model, optimizer, shuffle_rng, loss_curve: list[float], batch_size: int,
+                 samples_seen: int = 0):
         self.model, self.optimizer, self.shuffle_rng = model, optimizer, shuffle_rng
-        self.loss_curve, self.batch_size = loss_curve, batch_size
+        self.loss_curve, self.batch_size, self.samples_seen = loss_curve, batch_size, samples_seen
 
     def epoch(self, estimator: _MinigradEstimator, features: np.ndarray, targets: np.ndarray) -> float:
         """One pass over the data in mini-batches; returns (and records) the mean loss."""
@@ -378,14 +441,38 @@ class _Run:
                 if not math.isfinite(value):
                     raise DivergenceError(
                         f"training diverged: the loss is {value} at epoch {len(self.loss_curve) + 1} "
-                        f"(optimizer={estimator.optimizer!r}, lr={self.optimizer.param_groups[0]['lr']:g}); "
-                        "try a smaller lr")
+                        f"(optimizer={registry.name_of(self.optimizer)!r}, "
+                        f"lr={self.optimizer.param_groups[0]['lr']:g}); try a smaller lr")
                 self.optimizer.zero_grad()
                 loss.backward()
-                self.optimizer.step()
+                self._step(estimator, features[batch], targets[batch])
             total += value * len(batch)
+        self.samples_seen += n
         self.loss_curve.append(total / n)
         return total / n
+
+    def _step(self, estimator, features: np.ndarray, targets: np.ndarray) -> None:
+        if not registry.needs_closure(self.optimizer):
+            self.optimizer.step()
+            return
+
+        def closure():  # L-BFGS re-evaluates the batch along its line search
+            self.optimizer.zero_grad()
+            loss = estimator._loss(self.model(Tensor(features)), targets)
+            loss.backward()
+            return float(loss.data)
+
+        self.optimizer.step(closure)
+
+
+def _set_lr(optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _optional(check, name: str, value: Any, *limits, **options):
+    """None (the optimizer's own default) or the checked value."""
+    return None if value is None else check(name, value, *limits, **options)
 
 
 class MinigradClassifier(ClassifierMixin, _MinigradEstimator):
@@ -395,14 +482,28 @@ class MinigradClassifier(ClassifierMixin, _MinigradEstimator):
     ----------
     hidden_layer_sizes : sizes of the hidden layers, (100,) by default; () is a linear model.
     activation : "relu", "leaky_relu", "tanh" or "sigmoid", between the layers.
-    optimizer : "sgd", "momentum", "adagrad", "rmsprop" or "adam".
-    lr : learning rate; None picks one that suits the optimizer (sgd 0.1, momentum 0.02,
-        adagrad 0.05, rmsprop 0.001, adam 0.001).
-    momentum, nesterov : for "momentum" (SGD with momentum, torch's rule).
-    alpha, eps : RMSProp's smoothing constant and epsilon; eps is Adam's too.
-    betas : Adam's (beta1, beta2).
-    weight_decay : L2 penalty, added to the gradient (torch's rule), for every optimizer.
-    batch_size : samples per step; "auto" is min(200, n_samples).
+    solver, optimizer : two spellings of one choice (give either, or both naming the same):
+        any name of ``minigrad.optim.registry`` ("sgd", "momentum", "adagrad", "rmsprop",
+        "adam", "adamw", "nadam", ..., "lbfgs"); None is "adam". scikit-learn's "sgd" is
+        SGD with momentum 0.9 and Nesterov: here ``solver="sgd", momentum=0.9, nesterov=True``.
+        "lbfgs" steps with a closure, on full batches when ``batch_size="auto"``.
+    lr : learning rate (scikit-learn's ``learning_rate_init``); None picks one that suits the
+        optimizer (registry default: sgd 0.1, momentum 0.02, adagrad 0.05, rmsprop 0.001,
+        adam 0.001, ...).
+    learning_rate : "constant"; "invscaling", after every epoch lr / (t + 1) ** power_t with
+        t the samples trained on so far; or "adaptive", dividing the lr by 5 (while it is
+        above 1e-6) where training would stop for lack of improvement. scikit-learn's rules,
+        here for every optimizer.
+    power_t : the exponent of "invscaling" (0.5).
+    momentum, nesterov, alpha, betas, eps, weight_decay : the optimizer's options, torch.optim's
+        names (``alpha`` is RMSProp's smoothing constant). None keeps the optimizer's own
+        default; one the chosen optimizer does not take is left out, as scikit-learn's MLPs
+        use ``momentum`` only for "sgd".
+    weight_decay : L2 penalty, added to the gradient (torch's rule) of every parameter,
+        biases included, whatever the batch size.
+    batch_size : samples per step; "auto" is min(200, n_samples) (all of them for "lbfgs").
+    warm_start : a new ``fit`` goes on from the fitted weights (a new optimizer, the loss
+        curve continued) instead of starting over.
     max_epochs : passes over the data at most.
     shuffle : reshuffle the samples every epoch.
     random_state : seeds the weights, the shuffling and the validation split.
@@ -415,7 +516,8 @@ class MinigradClassifier(ClassifierMixin, _MinigradEstimator):
     ----------
     classes_, n_features_in_ (and feature_names_in_), model_ (the trained ``nn.MLP``),
     loss_curve_ (mean training loss per epoch), n_iter_ (epochs run), best_loss_,
-    validation_scores_ and best_validation_score_ (None without early stopping).
+    validation_scores_, best_validation_score_ and validation_loss_curve_ (the loss on the
+    held-out set per epoch; all three None without early stopping).
     """
 
     def _validate_xy(self, X, y, reset: bool):

@@ -20,6 +20,7 @@ import csv
 import functools
 import io
 import itertools
+import json
 import math
 import os
 import sys
@@ -29,11 +30,12 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from minigrad.train import OPTIMIZERS
+from minigrad.optim import registry
+from minigrad.train import OPTIMIZERS  # noqa: F401  (re-exported: the five a sweep runs by default)
 
 BACKENDS = ("loky", "dask")
 # Columns of a results row, in CSV order. Everything but "seconds" is reproducible.
-COLUMNS = ("dataset", "optimizer", "lr", "seed", "epochs", "batch_size", "hidden", "data_seed",
+COLUMNS = ("dataset", "optimizer", "lr", "seed", "epochs", "batch_size", "hidden", "data_seed", "options", "schedule",
            "final_loss", "test_loss", "accuracy", "diverged", "seconds")
 
 
@@ -61,15 +63,24 @@ class RunConfig:
     batch_size: int = 64
     hidden: tuple[int, ...] = (128, 128)
     data_seed: int = 0
+    # The optimizer's options (sorted JSON of keyword: value, "" for none) and the --schedule
+    # spec ("" for none): text, so that a config stays hashable and a CSV cell.
+    options: str = ""
+    schedule: str = ""
 
 
 def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: Sequence[int],
          epochs: int | None = None, batch_size: int = 64, hidden: Sequence[int] = (128, 128),
-         data_seed: int = 0) -> list[RunConfig]:
+         data_seed: int = 0, options: dict[str, Any] | None = None, schedule: str | None = None
+         ) -> list[RunConfig]:
     """Every combination of optimizer x lr x seed, in that nesting order, checked first.
 
     ``epochs=None`` picks the training command's default for the dataset (about 600 steps).
-    Raises ValueError for an empty axis, an unknown optimizer (listing the choices), a
+    ``options`` (keywords of the optimizer classes, JSON values: ``{"weight_decay": 1e-4}``)
+    go to every optimizer of the grid; ``schedule`` is a ``--schedule`` spec stepped after
+    every optimizer step (``"cosine:600"``).
+    Raises ValueError for an empty axis, an unknown optimizer (listing the choices), an
+    option that does not apply to one of the optimizers, a malformed schedule, a
     learning rate that is not a positive finite number, or an unknown dataset.
     """
     from minigrad.data import DATASETS
@@ -80,10 +91,15 @@ def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: S
         if not values:
             raise ValueError(f"empty grid: no {axis} given (the sweep needs at least one of each "
                              "of optimizers, lrs and seeds)")
-    unknown = [name for name in optimizers if name not in OPTIMIZERS]
+    unknown = [name for name in optimizers if not _is_registered(name)]
     if unknown:
         raise ValueError(f"unknown optimizer{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
-                         f"in the grid; choose from: {', '.join(OPTIMIZERS)}")
+                         f"in the grid; choose from: {', '.join(registry.NAMES)}")
+    optimizers = [registry.get(name).name for name in optimizers]
+    options = dict(options or {})
+    for name in optimizers:
+        registry.check_options(name, options)
+    schedule_factory = _make_schedule(schedule)
     bad_lrs = [lr for lr in lrs if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf]
     if bad_lrs:
         raise ValueError(f"learning rates must be positive finite numbers, got {bad_lrs!r}")
@@ -99,9 +115,30 @@ def grid(dataset: str, optimizers: Sequence[str], lrs: Sequence[float], seeds: S
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     # Repeats would train the same run twice and count it twice in the means.
     optimizers, lrs, seeds = (list(dict.fromkeys(axis)) for axis in (optimizers, lrs, seeds))
+    for name, lr in itertools.product(optimizers, lrs):  # every run's settings, before any trains
+        registry.check_values(name, float(lr), registry.class_options(options), schedule_factory)
+    text = json.dumps(options, sort_keys=True) if options else ""
     return [RunConfig(dataset, name, float(lr), int(seed), int(epochs), int(batch_size), tuple(hidden),
-                      int(data_seed))
+                      int(data_seed), text, schedule or "")
             for name, lr, seed in itertools.product(optimizers, lrs, seeds)]
+
+
+def _is_registered(name: Any) -> bool:
+    try:
+        registry.get(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _make_schedule(spec: str | None):
+    from minigrad.train.schedules import schedule_from
+    return schedule_from(spec or None)
+
+
+def _class_options(text: str) -> dict[str, Any]:
+    """A config's options as the optimizer class takes them."""
+    return registry.class_options(json.loads(text) if text else {})
 
 
 # Each worker loads a dataset once, however many runs it trains on it.
@@ -114,7 +151,7 @@ def _load(dataset: str, data_seed: int):
 def train_run(config: RunConfig, data=None) -> dict[str, Any]:
     """Train one configuration and return its results row (see ``COLUMNS``).
 
-    ``data`` is the config's ``Dataset`` if the caller has it already (``run_sweep`` loads
+    ``data`` is the config's ``DatasetSplits`` if the caller has it already (``run_sweep`` loads
     each dataset once and sends it along, so that workers need not import scikit-learn to
     load it again); by default it is loaded here.
 
@@ -137,11 +174,13 @@ def _train_run(config: RunConfig, data) -> dict[str, Any]:
     from minigrad.train import DivergenceError, evaluate, fit, make_optimizer
 
     model = nn.MLP([data.n_features, *config.hidden, data.n_classes], seed=config.seed)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, **_class_options(config.options))
+    schedule = _make_schedule(config.schedule)
     loader = DataLoader(data.X_train, data.y_train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     started = time.perf_counter()
     try:
-        history = fit(model, optimizer, loader, config.epochs, progress=False)
+        history = fit(model, optimizer, loader, config.epochs, progress=False,
+                      scheduler=schedule(optimizer) if schedule else None, scheduler_step="batch")
         test = evaluate(model, data.X_test, data.y_test)
         final_loss, diverged = history.train_loss[-1], not math.isfinite(test["loss"])
     except DivergenceError:

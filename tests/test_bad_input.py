@@ -301,6 +301,71 @@ def decay_schedule_with_a_fractional_step_count(folder):
     return Case(lambda: schedule_from("decay:0.5:1.5"), ValueError, ["decay:0.5:1.5", "STEPS", "'1.5'"])
 
 
+# ---- the optimizer registry (issue 15) --------------------------------------------------------
+
+def _probe_parameters():
+    model = nn.MLP([3, 4, 2], seed=0)
+    return model, lambda: [p.data.copy() for p in model.parameters()]
+
+
+@case
+def registry_with_an_unknown_optimizer(folder):
+    from minigrad.optim import registry
+    model, snapshot = _probe_parameters()
+    return Case(lambda: registry.make("adamx", model.parameters()), ValueError,
+                ["'adamx'", "sgd", "lion", "schedule_free_adamw"], snapshot)
+
+
+@case
+def registry_with_an_option_that_does_not_apply(folder):
+    from minigrad.optim import registry
+    model, snapshot = _probe_parameters()
+    return Case(lambda: registry.make("adam", model.parameters(), nesterov=True), ValueError,
+                ["nesterov", "adam", "betas"], snapshot)
+
+
+@case
+def make_optimizer_with_a_negative_lr(folder):
+    from minigrad.train import make_optimizer
+    model, snapshot = _probe_parameters()
+    return Case(lambda: make_optimizer("adamw", model.parameters(), lr=-0.1), ValueError, ["-0.1"], snapshot)
+
+
+@case
+def sweep_grid_with_an_option_one_optimizer_lacks(folder):
+    from minigrad.sweep import grid
+    return Case(lambda: grid("iris", ["sgd", "lion"], [0.1], [0], epochs=1, options={"dampening": 0.1}),
+                ValueError, ["dampening", "lion"])
+
+
+@case
+def sweep_grid_with_an_out_of_range_option(folder):
+    from minigrad.sweep import grid
+    return Case(lambda: grid("iris", ["rprop"], [0.1], [0], epochs=1, options={"etas": [1.5, 1.2]}),
+                ValueError, ["etas", "1.5"])
+
+
+@case
+def estimator_with_an_unknown_solver(folder):
+    from minigrad.sklearn import MinigradClassifier
+    X, y = np.zeros((6, 2)), np.array([0, 1] * 3)
+    return Case(lambda: MinigradClassifier(solver="newton").fit(X, y), ValueError, ["'newton'", "lbfgs"])
+
+
+@case
+def estimator_with_an_unknown_learning_rate(folder):
+    from minigrad.sklearn import MinigradClassifier
+    X, y = np.zeros((6, 2)), np.array([0, 1] * 3)
+    return Case(lambda: MinigradClassifier(learning_rate="optimal").fit(X, y), ValueError,
+                ["'optimal'", "invscaling", "adaptive"])
+
+
+@case
+def schedule_with_an_unknown_kind(folder):
+    from minigrad.train.schedules import schedule_from
+    return Case(lambda: schedule_from("onecycle:3"), ValueError, ["onecycle:3", "cosine:T_MAX"])
+
+
 # ==== the command line ========================================================================
 
 @pytest.fixture(scope="module")
@@ -365,6 +430,22 @@ CLI_CASES = [
                  ["--out", "adir", "is a directory"], id="lab-compare-out-directory"),
     pytest.param(["lab", "table", "--function", "square", "--schedule", "step:2.5:0.5"], 2,
                  ["step:2.5:0.5", "STEP_SIZE must be a positive integer", "'2.5'"], id="lab-schedule-fraction"),
+    # Options of the optimizer registry (issue 15): one that does not apply, one out of range.
+    pytest.param([*TRAIN, "--optimizer", "adam", "--nesterov"], 2, ["--nesterov does not apply to adam"],
+                 id="train-nesterov-with-adam"),
+    pytest.param([*TRAIN, "--optimizer", "rmsprop", "--alpha", "1.5"], 2, ["alpha", "1.5"], id="train-alpha-range"),
+    pytest.param([*TRAIN, "--schedule", "cosine:0"], 2, ["cosine:0", "T_MAX must be a positive integer"],
+                 id="train-schedule-zero"),
+    pytest.param([*TRAIN, "--resume", "{dir}/run.npz", "--weight-decay", "0.1"], 2,
+                 ["--weight-decay 0.1", "run.npz ((no optimizer options))"], id="resume-other-optimizer-options"),
+    pytest.param(["compare", "--dataset", "iris", "--epochs", "1", "--optimizers", "sgd", "adagrad", "--centered"], 2,
+                 ["--centered does not apply to sgd"], id="compare-option-of-none"),
+    pytest.param(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--optimizers", "adam", "lion",
+                  "--amsgrad"], 2, ["--amsgrad does not apply to lion"], id="sweep-option-one-lacks"),
+    pytest.param(["lab", "compare", "--function", "rosenbrock", "--optimizers", "sgd", "adam", "--ema",
+                  "--out", "{dir}/runs.png"], 2, ["--ema does not apply to adam"], id="lab-compare-option"),
+    pytest.param(["lab", "table", "--function", "square", "--optimizer", "lbfgs", "--betas", "0.9", "0.9"], 2,
+                 ["--betas does not apply to lbfgs"], id="lab-table-option"),
 ]
 
 

@@ -104,8 +104,9 @@ def test_divergence_is_reported_with_advice(capsys):
 
 @pytest.mark.parametrize("argv, choice", [
     (["train", "--dataset", "mnist"], "digits"),
-    (["train", "--optimizer", "lbfgs"], "adam"),
-    (["compare", "--optimizers", "adam", "nadam"], "rmsprop"),
+    (["train", "--optimizer", "adamx"], "unknown optimizer 'adamx'; choose one of: sgd, momentum, adagrad, rmsprop, "
+                                         "adam, adamw, nadam"),
+    (["compare", "--optimizers", "adam", "nadamx"], "schedule_free_adamw"),
     (["train", "--lr", "-1"], "positive"),
     (["train", "--seed", "-1"], "non-negative integer, got '-1'"),
     (["compare", "--seed", "-1"], "non-negative integer, got '-1'"),
@@ -257,3 +258,111 @@ def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err == f"minigrad train: error: cannot write {str(checkpoint)!r}: No space left on device\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- every optimizer of the registry, with its options -------------------------------------
+
+from minigrad.optim import registry  # noqa: E402
+
+
+@pytest.mark.parametrize("name", registry.NAMES)
+def test_train_runs_every_registry_optimizer(name, capsys):
+    argv = ["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizer", name, "--quiet", "--json"]
+    assert main(argv) == 0
+    result = last_json_line(capsys.readouterr().out)
+    assert result["optimizer"] == name and result["epochs"] == 2
+    assert result["lr"] == registry.get(name).default_lr
+
+
+def test_help_lists_the_registry_optimizers(capsys):
+    for command in (["train"], ["compare"], ["sweep"], ["lab", "table"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+        assert all(name in out for name in registry.NAMES), command
+        assert "--nesterov" in out and "--weight-decay" in out and "--eps-inside-sqrt" in out
+
+
+def test_train_passes_the_options_and_the_schedule_to_the_run(tmp_path, capsys):
+    from minigrad.train.checkpoints import _read_checkpoint
+
+    path = tmp_path / "run.npz"
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizer", "momentum",
+                 "--momentum", "0.5", "--nesterov", "--weight-decay", "0.001", "--schedule", "cosine:100",
+                 "--checkpoint", str(path), "--quiet"]) == 0
+    saved = _read_checkpoint(path)
+    group = saved.parts["optimizer"]["param_groups"][0]
+    assert (group["momentum"], group["nesterov"], group["weight_decay"]) == (0.5, True, 0.001)
+    assert saved.parts["scheduler"]["last_epoch"] == 2 * 2  # stepped per batch: iris is 2 batches of 64
+    assert saved.info.metadata["optimizer_options"] == {"momentum": 0.5, "nesterov": True, "weight_decay": 0.001}
+    assert saved.info.metadata["schedule"] == "cosine:100" and saved.info.optimizer_name == "momentum"
+    # Resuming without the options continues with the recorded ones, to the same end as one run.
+    resumed = tmp_path / "resumed.npz"
+    path.rename(resumed)
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "3", "--optimizer", "momentum",
+                 "--momentum", "0.5", "--nesterov", "--weight-decay", "0.001", "--schedule", "cosine:100",
+                 "--quiet", "--json"]) == 0
+    straight = last_json_line(capsys.readouterr().out)
+    assert main(["train", "--resume", str(resumed), "--epochs", "3", "--quiet", "--json"]) == 0
+    continued = last_json_line(capsys.readouterr().out)
+    assert continued["test_loss"] == straight["test_loss"]
+
+
+def test_the_slides_variants_are_options(capsys):
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizer", "adam",
+                 "--bias-correction", "false", "--eps-inside-sqrt", "--quiet", "--json"]) == 0
+    plain = last_json_line(capsys.readouterr().out)
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizer", "adam",
+                 "--quiet", "--json"]) == 0
+    assert last_json_line(capsys.readouterr().out)["test_loss"] != plain["test_loss"]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--optimizer", "adam", "--nesterov"], ["--nesterov does not apply to adam", "Adam takes: --betas"]),
+    (["train", "--optimizer", "sgd", "--betas", "0.9", "0.99"], ["--betas does not apply to sgd"]),
+    (["compare", "--optimizers", "momentum", "adam", "--momentum", "0.5"], ["--momentum does not apply to adam"]),
+    (["train", "--optimizer", "momentum", "--momentum", "-0.5"], ["momentum", "-0.5"]),
+    (["train", "--optimizer", "lbfgs", "--history-size", "0"], ["history_size", "0"]),
+    (["compare", "--optimizers", "sgd", "lbfgs", "--schedule", "cosine:0"], ["T_MAX must be a positive integer"]),
+])
+def test_an_option_that_does_not_apply_or_is_out_of_range_exits_2_in_one_line(argv, words, capsys, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the error was found")
+
+    monkeypatch.setattr("minigrad.train.loop._train_one_epoch", no_training)
+    assert main([*argv, "--dataset", "iris", "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"minigrad {argv[0]}: error: ") and err.count("\n") == 1, err
+    assert all(word in err for word in words), err
+
+
+def test_compare_lbfgs_on_mini_batches_trains_with_its_line_search(capsys):
+    assert main(["compare", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "lbfgs",
+                 "--quiet", "--json"]) == 0
+    row = last_json_line(capsys.readouterr().out)["results"][0]
+    assert row.get("diverged") is None and row["test_accuracy"] > 0.8
+
+
+def test_train_lbfgs_full_batch(capsys):
+    # A batch at least the training set: one batch per epoch, classic full-batch L-BFGS.
+    assert main(["train", "--dataset", "iris", "--hidden", "16", "--epochs", "5", "--optimizer", "lbfgs",
+                 "--batch-size", "1000", "--line-search-fn", "strong_wolfe", "--quiet", "--json"]) == 0
+    result = last_json_line(capsys.readouterr().out)
+    assert result["test_accuracy"] > 0.9 and result["final_train_loss"] < 0.1
+
+
+def test_compare_names_each_optimizer_and_takes_their_shared_options(capsys):
+    assert main(["compare", "--dataset", "iris", "--hidden", "8", "--epochs", "2", "--optimizers", "adamw", "NAdam",
+                 "--weight-decay", "0.01", "--betas", "0.8", "0.99", "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = last_json_line(captured.out)["results"]
+    assert [row["optimizer"] for row in rows] == ["adamw", "nadam"]
+    assert "AdamW (lr=0.001)" in captured.err + captured.out and "NAdam (lr=0.002)" in captured.err + captured.out
+
+
+def test_lab_table_with_a_new_optimizer_and_its_options(capsys):
+    assert main(["lab", "table", "--function", "square", "--x0", "3", "--optimizer", "lion", "--lr", "0.5",
+                 "--betas", "0.9", "0.99", "--weight-decay", "0", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:1].isdigit()}
+    assert "Lion" in out and rows["1"][0] == "2.5" and rows["2"][0] == "2"  # each step is lr * sign(.)

@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from minigrad.optim import registry
 from minigrad.sklearn import OPTIMIZERS, MinigradClassifier, MinigradRegressor
 from minigrad.train import DEFAULT_LR
 
@@ -101,7 +102,9 @@ def test_lr_none_takes_the_optimizers_own_default(iris, optimizer):
 
 @pytest.mark.parametrize("optimizer, params, expected", [
     ("momentum", dict(momentum=0.5, nesterov=True), dict(momentum=0.5, nesterov=True)),
-    ("sgd", dict(momentum=0.5), dict(momentum=0.0)),  # plain SGD has no momentum
+    ("sgd", dict(momentum=0.5), dict(momentum=0.5)),  # torch's SGD takes momentum, as scikit-learn's "sgd"
+    ("sgd", dict(), dict(momentum=0.0)),  # None: the class' own default, plain SGD
+    ("adam", dict(momentum=0.5), dict(betas=(0.9, 0.999))),  # not Adam's: left out, as in scikit-learn
     ("rmsprop", dict(alpha=0.9, eps=1e-6), dict(alpha=0.9, eps=1e-6, momentum=0.0)),
     ("adam", dict(betas=(0.8, 0.99), eps=1e-7, weight_decay=0.01), dict(betas=(0.8, 0.99), eps=1e-7,
                                                                          weight_decay=0.01)),
@@ -113,7 +116,12 @@ def test_each_optimizer_gets_its_own_options(iris, optimizer, params, expected):
 
 
 @pytest.mark.parametrize("params, message", [
-    (dict(optimizer="nadam"), "unknown optimizer 'nadam'; choose one of: sgd, momentum, adagrad, rmsprop, adam"),
+    (dict(optimizer="nadamx"), "unknown optimizer 'nadamx'; choose one of: sgd, momentum, adagrad, rmsprop, adam"),
+    (dict(solver="newton"), "unknown optimizer 'newton'; choose one of: sgd, momentum"),
+    (dict(solver="lbfgs", optimizer="adam"), "solver='lbfgs' and optimizer='adam' name different optimizers"),
+    (dict(learning_rate="optimal"), "unknown learning_rate 'optimal'; choose one of: constant, invscaling, adaptive"),
+    (dict(power_t=-0.5), r"power_t must be in \[0, inf\), got -0.5"),
+    (dict(warm_start="yes"), "warm_start must be True or False, got 'yes'"),
     (dict(activation="gelu"), "unknown activation 'gelu'"),
     (dict(lr=0.0), r"lr must be in \(0, inf\), got 0.0"),
     (dict(lr="big"), "lr must be a real number, got 'big'"),
@@ -233,3 +241,81 @@ def test_a_pickle_keeps_the_optimizer_it_was_trained_with(iris):
     clf.partial_fit(X, y)
     assert type(copy._optimizer).__name__ == "RMSProp"
     assert_same_weights(clf, copy)
+
+
+# ---- scikit-learn MLP parity: solver, learning_rate, warm_start, validation curves --------
+
+@pytest.mark.parametrize("name", registry.NAMES)
+def test_every_registry_optimizer_is_a_solver(iris, name):
+    clf = small(solver=name, max_epochs=2).fit(*iris)
+    assert registry.name_of(clf._optimizer) == name
+    assert len(clf.loss_curve_) == 2 and np.isfinite(clf.loss_curve_).all()
+
+
+def test_solver_and_optimizer_are_two_spellings_of_one_choice(iris):
+    by_solver = small(solver="rmsprop", max_epochs=2).fit(*iris)
+    by_optimizer = small(optimizer="rmsprop", max_epochs=2).fit(*iris)
+    both = small(solver="RMSProp", optimizer="rmsprop", max_epochs=2).fit(*iris)
+    assert_same_weights(by_solver, by_optimizer)
+    assert_same_weights(by_solver, both)
+
+
+def test_lbfgs_solver_trains_on_full_batches_like_scikit_learns(iris):
+    X, y = iris
+    clf = small(solver="lbfgs", batch_size="auto", max_epochs=10).fit(X, y)
+    # "auto" batches are the whole set: one L-BFGS step (up to max_iter=20 iterations) per epoch.
+    assert clf._optimizer.state_dict()["state"][0]["n_iter"] > 10
+    assert clf.score(X, y) > 0.97
+
+
+def test_invscaling_sets_lr_init_over_samples_seen_to_the_power_t(iris):
+    X, y = iris
+    clf = small(optimizer="sgd", lr=0.1, learning_rate="invscaling", power_t=0.25, max_epochs=3).fit(X, y)
+    # scikit-learn's rule, after each epoch: learning_rate_init / (t + 1) ** power_t, t = samples seen.
+    assert clf._optimizer.param_groups[0]["lr"] == pytest.approx(0.1 / (3 * len(X) + 1) ** 0.25, rel=1e-12)
+    constant = small(optimizer="sgd", lr=0.1, max_epochs=3).fit(X, y)
+    assert constant._optimizer.param_groups[0]["lr"] == 0.1
+
+
+def test_adaptive_divides_the_lr_by_5_instead_of_stopping(iris):
+    X, y = iris
+    # tol so large that no epoch counts as an improvement: every n_iter_no_change epochs the
+    # lr is divided by 5 until it reaches 1e-6, then training stops.
+    clf = small(optimizer="sgd", lr=0.1, learning_rate="adaptive", tol=10.0, n_iter_no_change=2,
+                max_epochs=100).fit(X, y)
+    divisions = 0
+    lr = 0.1
+    while lr > 1e-6:
+        lr /= 5
+        divisions += 1
+    assert clf._optimizer.param_groups[0]["lr"] == pytest.approx(lr, rel=1e-12)
+    # The first epoch improves on nothing yet; then each lr runs 2 stale epochs; the last one stops.
+    assert clf.n_iter_ == 1 + 2 * (divisions + 1)
+    stopped = small(optimizer="sgd", lr=0.1, tol=10.0, n_iter_no_change=2, max_epochs=100).fit(X, y)
+    assert stopped.n_iter_ == 3 and stopped._optimizer.param_groups[0]["lr"] == 0.1
+
+
+def test_warm_start_goes_on_from_the_fitted_weights(iris):
+    X, y = iris
+    warm = small(max_epochs=3, warm_start=True).fit(X, y)
+    after_first = weights(warm)
+    warm.fit(X, y)
+    assert len(warm.loss_curve_) == 6 and warm.n_iter_ == 6
+    assert warm.loss_curve_[3] < warm.loss_curve_[0]  # it did not start over
+    cold = small(max_epochs=3).fit(X, y)
+    cold.fit(X, y)
+    assert len(cold.loss_curve_) == 3
+    np.testing.assert_array_equal(weights(cold)["0.weight"], after_first["0.weight"])
+    warm.set_params(hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match=r"warm_start=True .* hidden_layer_sizes=\(16,\).* cannot become "
+                                         r"hidden_layer_sizes=\(8,\)"):
+        warm.fit(X, y)
+    assert len(warm.loss_curve_) == 6
+
+
+def test_early_stopping_records_a_validation_loss_curve(iris):
+    X, y = iris
+    clf = small(early_stopping=True, n_iter_no_change=100, max_epochs=5).fit(X, y)
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == 5
+    assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
+    assert small(max_epochs=2).fit(X, y).validation_loss_curve_ is None

@@ -16,6 +16,7 @@ from minigrad.sweep import (
     COLUMNS, NoWorkersError, RunConfig, SchedulerUnreachableError, format_summary, grid, plot_sweep, read_csv, run_sweep,
     summarize, train_run, write_csv,
 )
+from minigrad.optim import registry
 from minigrad.train import OPTIMIZERS
 
 TINY = dict(epochs=3, hidden=(8,), batch_size=32)
@@ -70,9 +71,9 @@ def test_an_empty_axis_is_an_empty_grid(axis):
 
 
 def test_unknown_optimizers_are_named_with_the_choices():
-    with pytest.raises(ValueError, match="unknown optimizers 'nadam', 'lion' in the grid; "
-                                         "choose from: sgd, momentum, adagrad, rmsprop, adam"):
-        grid("iris", ["adam", "nadam", "lion"], [0.1], [0])
+    with pytest.raises(ValueError, match="unknown optimizers 'nadamx', 'lionx' in the grid; "
+                                         "choose from: sgd, momentum, adagrad, rmsprop, adam, adamw, nadam"):
+        grid("iris", ["adam", "nadamx", "lionx"], [0.1], [0])
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -85,6 +86,20 @@ def test_bad_grid_values_are_named(arguments, message):
     full = {"dataset": "iris", "optimizers": ["adam"], "lrs": [0.1], "seeds": [0], **arguments}
     with pytest.raises(ValueError, match=message):
         grid(**full)
+
+
+def test_grid_takes_every_registry_optimizer_with_options_and_a_schedule():
+    configs = grid("iris", ["AdamW", "nadam"], [0.01], [0], epochs=2, options={"weight_decay": 0.05},
+                   schedule="cosine:4")
+    assert [config.optimizer for config in configs] == ["adamw", "nadam"]
+    assert {config.options for config in configs} == {'{"weight_decay": 0.05}'}
+    rows = [train_run(config) for config in configs]
+    assert [row["options"] for row in rows] == ['{"weight_decay": 0.05}'] * 2
+    assert [row["schedule"] for row in rows] == ["cosine:4"] * 2
+    plain = train_run(grid("iris", ["adamw"], [0.01], [0], epochs=2)[0])
+    assert plain["options"] == "" and plain["final_loss"] != rows[0]["final_loss"]
+    with pytest.raises(ValueError, match="nesterov does not apply to adamw"):
+        grid("iris", ["sgd", "adamw"], [0.01], [0], epochs=2, options={"nesterov": True, "momentum": 0.9})
 
 
 def test_run_sweep_rejects_bad_options(small_grid):
@@ -265,7 +280,11 @@ def test_sweep_command_writes_rows_and_plot(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, code, message", [
-    (["--optimizers", "adam", "nadam"], 2, "unknown optimizer 'nadam' in the grid; choose from: " + ", ".join(OPTIMIZERS)),
+    (["--optimizers", "adam", "nadamx"], 2, "unknown optimizer 'nadamx' in the grid; choose from: "
+                                            + ", ".join(registry.NAMES)),
+    (["--optimizers", "adam", "lion", "--eps", "1e-7"], 2, "--eps does not apply to lion (Lion takes: --betas"),
+    (["--optimizers", "sgd", "--momentum", "1.5"], 2, "momentum"),
+    (["--schedule", "exponential"], 2, "bad --schedule 'exponential'"),
     (["--scheduler", "tcp://127.0.0.1:8786"], 2, "--scheduler needs --backend dask"),
 ])
 def test_sweep_command_errors(capsys, arguments, code, message):

@@ -468,3 +468,51 @@ def test_history_shows_as_a_small_table_in_a_notebook():
     assert "<td>30</td><td>0.0333</td><td>0.5000</td><td>0.01</td><td>0.25</td>" in html
     short = History(epoch=[1, 2], train_loss=[1.0, 0.5], train_accuracy=[0.5, 0.6], lr=[0.1] * 2, seconds=[1.0] * 2)
     assert "&hellip;" not in short._repr_html_() and short._repr_html_().count("<tr><td>") == 2
+
+
+# ---- optimizers from the registry: L-BFGS's closure, schedule-free's average, names -------
+
+def test_fit_drives_lbfgs_with_a_closure_over_each_batch(iris):
+    model = nn.MLP([4, 16, 3], seed=0)
+    optimizer = make_optimizer("lbfgs", model.parameters(), line_search_fn="strong_wolfe")
+    full_batch = DataLoader(iris.X_train, iris.y_train, batch_size=len(iris.X_train))
+    history = fit(model, optimizer, full_batch, epochs=3, progress=False)
+    assert optimizer.state_dict()["state"][0]["func_evals"] > 3  # the closure ran inside step
+    assert history.train_loss[-1] < 0.2 * history.train_loss[0]
+    assert evaluate(model, iris.X_test, iris.y_test)["accuracy"] > 0.9
+
+
+def test_fit_validates_and_ends_a_schedule_free_run_at_its_average(iris):
+    model = nn.MLP([4, 16, 3], seed=0)
+    optimizer = make_optimizer("schedule_free_sgd", model.parameters(), lr=0.5)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=32, shuffle=True, seed=0)
+    history = fit(model, optimizer, loader, epochs=3, val_data=(iris.X_test, iris.y_test), progress=False)
+    # At the end the parameters hold x, the average the optimizer evaluates at ...
+    x = [np.array(p, copy=True) for p in optimizer.eval_params()]
+    assert all(np.array_equal(p.data, point) for p, point in zip(model.parameters(), x))
+    # ... and the last validation loss was measured there.
+    assert history.val_loss[-1] == pytest.approx(evaluate(model, iris.X_test, iris.y_test)["loss"], rel=1e-6)
+
+
+def test_checkpoints_record_the_registry_name_and_old_ones_still_load(iris, tmp_path):
+    from minigrad import io
+    from minigrad.train import read_checkpoint_info
+
+    path = tmp_path / "run.npz"
+    model = nn.MLP([4, 8, 3], seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=32, seed=0)
+    fit(model, make_optimizer("adamw", model.parameters()), loader, epochs=1, checkpoint=path, progress=False)
+    info = read_checkpoint_info(path)
+    assert (info.optimizer, info.optimizer_name) == ("AdamW", "adamw")
+    # A checkpoint from before the registry has only the class name.
+    arrays = io.load_npz(path)
+    del arrays["optimizer/name"]
+    old = tmp_path / "old.npz"
+    io.save_npz(old, arrays)
+    assert read_checkpoint_info(old).optimizer_name == "adamw"
+    resumed = nn.MLP([4, 8, 3], seed=5)
+    history = fit(resumed, make_optimizer("adamw", resumed.parameters()), loader, epochs=2, resume=old,
+                  progress=False)
+    assert len(history) == 2
+    with pytest.raises(CheckpointError, match="saved with the AdamW optimizer, but this run uses Adam"):
+        fit(resumed, make_optimizer("adam", resumed.parameters()), loader, epochs=3, resume=old, progress=False)

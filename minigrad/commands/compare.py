@@ -10,7 +10,9 @@ import json
 import sys
 import time
 
+from minigrad.commands import optimizer_options as opts
 from minigrad.commands.paths import prepare_outputs
+from minigrad.optim import registry
 from minigrad.commands.train import (
     OPTIMIZER_NAMES, Experiment, add_dataset_arguments, image_path, positive_float, run_options,
 )
@@ -25,8 +27,9 @@ def register(subparsers) -> None:
         description="Train the same initial MLP with each optimizer and compare loss, accuracy and time.",
     )
     add_dataset_arguments(parser)
-    parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, default=list(OPTIMIZERS),
-                        metavar="NAME", help=f"optimizers to compare, from: {' '.join(OPTIMIZERS)} (default: all)")
+    parser.add_argument("--optimizers", nargs="+", type=opts.optimizer_name, default=list(OPTIMIZERS),
+                        metavar="NAME", help=f"optimizers to compare, from: {opts.optimizer_list()} "
+                                             f"(default: {' '.join(OPTIMIZERS)})")
     parser.add_argument("--lr", type=positive_float, nargs="+", default=None, metavar="LR",
                         help="one learning rate for all, or one per optimizer (default: each optimizer's own)")
     parser.add_argument("--plot", metavar="PATH", type=image_path,
@@ -34,6 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress (a bar on a terminal, a line per epoch elsewhere) or other notes")
+    opts.add_optimizer_options(parser, "lr schedule of every run, stepped after every optimizer step")
     parser.set_defaults(func=run)
 
 
@@ -49,9 +53,14 @@ def learning_rates(names: list[str], given: list[float] | None) -> list[float]:
 
 def run(args) -> int:
     names = list(dict.fromkeys(args.optimizers))  # keep order, drop repeats
+    options = opts.given_options(args)
     try:
         rates = learning_rates(names, args.lr)
-    except ValueError as error:
+        opts.check_options(names, options)
+        schedule = opts.check_schedule(args.schedule)
+        for name, lr in zip(names, rates):  # every run's settings, before the first one trains
+            registry.check_values(name, lr, opts.class_options(options), schedule)
+    except (ValueError, TypeError) as error:
         return _fail(error, 2)
     run_options(args)
     problem = prepare_outputs({"--plot": args.plot})
@@ -67,12 +76,13 @@ def run(args) -> int:
     for name, lr in zip(names, rates):
         model = experiment.model()
         model.load_state_dict(initial_state)
-        optimizer = make_optimizer(name, model.parameters(), lr)
+        optimizer = make_optimizer(name, model.parameters(), lr, **opts.class_options(options))
+        scheduler = schedule(optimizer) if schedule else None
         started = time.perf_counter()
         try:
             with single_threaded_blas():
                 history = fit(model, optimizer, experiment.loader(), experiment.epochs,
-                              val_data=(data.X_test, data.y_test),
+                              val_data=(data.X_test, data.y_test), scheduler=scheduler, scheduler_step="batch",
                               progress=False if args.quiet else Progress(f"{OPTIMIZER_NAMES[name]} (lr={lr:g})"))
             diverged = None
         except DivergenceError as error:
@@ -109,11 +119,12 @@ def _fail(error, code: int) -> int:
 
 
 def format_table(rows: list[dict]) -> str:
-    lines = [f"{'optimizer':<10} {'lr':>8} {'final loss':>11} {'test acc':>9} {'time (s)':>9}"]
+    width = max([10, *(len(row["optimizer"]) for row in rows)])
+    lines = [f"{'optimizer':<{width}} {'lr':>8} {'final loss':>11} {'test acc':>9} {'time (s)':>9}"]
     for row in rows:
         if row["test_accuracy"] is None:
-            lines.append(f"{row['optimizer']:<10} {row['lr']:>8g} {'diverged':>11} {'-':>9} {row['seconds']:>9.2f}")
+            lines.append(f"{row['optimizer']:<{width}} {row['lr']:>8g} {'diverged':>11} {'-':>9} {row['seconds']:>9.2f}")
         else:
-            lines.append(f"{row['optimizer']:<10} {row['lr']:>8g} {row['final_train_loss']:>11.4f} "
+            lines.append(f"{row['optimizer']:<{width}} {row['lr']:>8g} {row['final_train_loss']:>11.4f} "
                          f"{row['test_accuracy']:>9.4f} {row['seconds']:>9.2f}")
     return "\n".join(lines)

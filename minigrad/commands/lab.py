@@ -15,11 +15,14 @@ import argparse
 import contextlib
 import sys
 
+from minigrad.commands import optimizer_options as opts
 from minigrad.commands.paths import prepare_outputs
 from minigrad.lab.functions import FUNCTIONS, get_function
 from minigrad.lab.run import OPTIMIZERS, run
 from minigrad.lab.table import step_table
+from minigrad.optim.registry import CLASSIC
 from minigrad.train.progress import working
+from minigrad.train.schedules import schedule_from
 
 
 def positive_int(text: str) -> int:
@@ -43,7 +46,7 @@ def register(subparsers) -> None:
     table = commands.add_parser("table", help="the slides' step table for one optimizer on one function",
                                 description="Print t, x_t, f'(x_t) and the optimizer's state for every step.")
     _add_function_arguments(table)
-    table.add_argument("--optimizer", default="sgd", metavar="NAME",
+    table.add_argument("--optimizer", type=opts.optimizer_name, default="sgd", metavar="NAME",
                        help=f"one of: {', '.join(OPTIMIZERS)} (default: sgd)")
     table.add_argument("--steps", type=positive_int, default=4, help="number of steps (default: 4)")
     table.add_argument("--digits", type=positive_int, default=6, help="significant digits shown (default: 6)")
@@ -54,8 +57,8 @@ def register(subparsers) -> None:
                                   description="Draw every optimizer's trajectory and loss per step; "
                                               "a .gif output is an animation.")
     _add_function_arguments(compare)
-    compare.add_argument("--optimizers", nargs="+", default=["sgd", "momentum", "adagrad", "rmsprop", "adam"],
-                         metavar="NAME", help=f"from: {', '.join(OPTIMIZERS)} (default: the first five)")
+    compare.add_argument("--optimizers", nargs="+", type=opts.optimizer_name, default=list(CLASSIC),
+                         metavar="NAME", help=f"from: {', '.join(OPTIMIZERS)} (default: {' '.join(CLASSIC)})")
     compare.add_argument("--steps", type=positive_int, default=None,
                          help="number of steps (default: the function's own, e.g. 1000 for rosenbrock)")
     compare.add_argument("--lr", type=float, nargs="+", default=None, metavar="LR",
@@ -64,6 +67,7 @@ def register(subparsers) -> None:
     compare.add_argument("--frames", type=positive_int, default=60, help="at most this many frames in a .gif (default: 60)")
     compare.add_argument("--quiet", action="store_true",
                          help="no progress while the figure renders (a .gif takes seconds)")
+    opts.add_optimizer_options(compare, "lr schedule of every run, stepped after every step")
     compare.set_defaults(func=run_compare)
 
     listing = commands.add_parser("functions", help="list the test functions")
@@ -83,72 +87,17 @@ def _add_function_arguments(parser) -> None:
 
 def _add_hyperparameter_arguments(parser) -> None:
     """Only the options given reach the optimizer: the rest keep its (torch.optim) defaults."""
-    hyper = parser.add_argument_group("hyperparameters (torch.optim names; only those given are passed)")
-    quiet = argparse.SUPPRESS
-    for flag, kind in [("--lr", float), ("--momentum", float), ("--dampening", float), ("--alpha", float),
-                       ("--eps", float), ("--weight-decay", float), ("--lr-decay", float),
-                       ("--initial-accumulator-value", float)]:
-        hyper.add_argument(flag, type=kind, default=quiet)
-    hyper.add_argument("--betas", type=float, nargs=2, default=quiet, metavar=("BETA1", "BETA2"))
-    for flag in ("--nesterov", "--centered", "--amsgrad", "--maximize", "--eps-inside-sqrt", "--ema", "--eps-hat"):
-        hyper.add_argument(flag, action="store_true", default=quiet)
-    hyper.add_argument("--bias-correction", choices=["true", "false", "first", "second"], default=quiet)
-    hyper.add_argument("--schedule", default=None, metavar="SPEC",
-                       help="lr schedule stepped after every step: step:STEP_SIZE:GAMMA, exponential:GAMMA "
-                            "or decay:RATE:STEPS (the slides' eta0 * rate^(t / steps))")
-
-
-_HYPERPARAMETERS = ("lr", "momentum", "dampening", "alpha", "eps", "weight_decay", "lr_decay",
-                    "initial_accumulator_value", "betas", "nesterov", "centered", "amsgrad", "maximize",
-                    "eps_inside_sqrt", "ema", "eps_hat", "bias_correction")
+    parser.add_argument("--lr", type=float, default=argparse.SUPPRESS,
+                        help="learning rate (default: the function's suggested lr, else the class default)")
+    opts.add_optimizer_options(parser, "lr schedule stepped after every step")
 
 
 def hyperparameters_from(args) -> dict:
-    given = {name: getattr(args, name) for name in _HYPERPARAMETERS if hasattr(args, name)}
-    if "betas" in given:
-        given["betas"] = tuple(given["betas"])
-    if "bias_correction" in given:
-        given["bias_correction"] = {"true": True, "false": False}.get(given["bias_correction"], given["bias_correction"])
+    """The optimizer's keyword arguments given on the command line (lr included)."""
+    given = opts.class_options(opts.given_options(args))
+    if hasattr(args, "lr"):
+        given["lr"] = args.lr
     return given
-
-
-def schedule_from(spec: str | None):
-    """A scheduler factory from ``kind:arg:...``; ValueError naming the spec if malformed.
-
-    Step counts must be whole numbers: ``step:2.5:0.5`` is refused, not read as step 2.
-    """
-    if spec is None:
-        return None
-    from minigrad.optim import lr_scheduler
-
-    # Each kind: its argument names (the ones ending in SIZE or STEPS are step counts) and maker.
-    makers = {
-        "step": (("STEP_SIZE", "GAMMA"), lambda opt, size, gamma: lr_scheduler.StepLR(opt, step_size=size, gamma=gamma)),
-        "exponential": (("GAMMA",), lambda opt, gamma: lr_scheduler.ExponentialLR(opt, gamma=gamma)),
-        "decay": (("RATE", "STEPS"), lambda opt, rate, steps: lr_scheduler.ExponentialDecayLR(
-            opt, decay_rate=rate, decay_steps=steps)),
-    }
-    kind, *values = spec.split(":")
-    if kind not in makers or len(values) != len(makers[kind][0]):
-        raise ValueError(f"bad --schedule {spec!r}: use step:STEP_SIZE:GAMMA, exponential:GAMMA or decay:RATE:STEPS")
-    names, make = makers[kind]
-    numbers = [_schedule_number(spec, name, text) for name, text in zip(names, values)]
-    return lambda opt: make(opt, *numbers)
-
-
-def _schedule_number(spec: str, name: str, text: str) -> int | float:
-    if name.endswith(("SIZE", "STEPS")):
-        try:
-            count = int(text)
-        except ValueError:
-            count = 0
-        if count < 1:
-            raise ValueError(f"bad --schedule {spec!r}: {name} must be a positive integer, got {text!r}")
-        return count
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"bad --schedule {spec!r}: {name} must be a number, got {text!r}") from None
 
 
 def _fail(command: str, error: Exception | str, code: int = 2) -> int:
@@ -158,6 +107,7 @@ def _fail(command: str, error: Exception | str, code: int = 2) -> int:
 
 def run_table(args) -> int:
     try:
+        opts.check_options([args.optimizer], opts.given_options(args))
         trajectory = run(args.function, args.optimizer, args.start, args.steps,
                          schedule=schedule_from(args.schedule), **hyperparameters_from(args))
     except (ValueError, TypeError) as error:
@@ -174,8 +124,12 @@ def run_compare(args) -> int:
     try:
         objective = get_function(args.function)
         lrs = _learning_rates(names, args.lr)
+        given = opts.given_options(args)
+        opts.check_options(names, given)
+        schedule = schedule_from(args.schedule)
         steps = args.steps or objective.steps
-        trajectories = [run(objective, name, args.start, steps, **({"lr": lr} if lr is not None else {}))
+        trajectories = [run(objective, name, args.start, steps, schedule=schedule,
+                            **opts.class_options(given), **({"lr": lr} if lr is not None else {}))
                         for name, lr in zip(names, lrs)]
         from minigrad.lab.plots import save_comparison
 

@@ -18,6 +18,7 @@ import math
 import sys
 import time
 
+from minigrad.commands import optimizer_options as opts
 from minigrad.commands.paths import prepare_outputs
 from minigrad.commands.train import image_path, positive_float, positive_int
 from minigrad.data import DATASETS
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--dataset", choices=list(DATASETS), default="digits", help="dataset (default: digits)")
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), metavar="NAME",
-                        help=f"optimizers, from: {' '.join(OPTIMIZERS)} (default: all)")
+                        help=f"optimizers, from: {opts.optimizer_list()} (default: {' '.join(OPTIMIZERS)})")
     parser.add_argument("--lrs", type=positive_float, nargs="+", required=True, metavar="LR",
                         help="learning rates, each tried with every optimizer")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="SEED",
@@ -58,6 +59,7 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print every run as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the table (and the JSON): no progress while the runs train")
+    opts.add_optimizer_options(parser, "lr schedule of every run, stepped after every optimizer step")
     parser.set_defaults(func=run)
 
 
@@ -67,9 +69,12 @@ def run(args) -> int:
     if args.scheduler and args.backend != "dask":
         return _fail("--scheduler needs --backend dask", code=2)
     try:
+        options = opts.given_options(args)
+        opts.check_options([name for name in args.optimizers if opts.is_known(name)], options)
         configs = grid(args.dataset, args.optimizers, args.lrs, args.seeds, epochs=args.epochs,
-                       batch_size=args.batch_size, hidden=args.hidden, data_seed=args.data_seed)
-    except ValueError as error:
+                       batch_size=args.batch_size, hidden=args.hidden, data_seed=args.data_seed,
+                       options=options, schedule=args.schedule)
+    except (ValueError, TypeError) as error:
         return _fail(str(error), code=2)
     problem = prepare_outputs({"--out": args.out, "--plot": args.plot})
     if problem:

@@ -18,20 +18,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.commands import optimizer_options as opts
 from minigrad.commands.paths import prepare_outputs
-from minigrad.data import DATASETS, DataLoader, Dataset, load_dataset
+from minigrad.data import DATASETS, DataLoader, DatasetSplits, load_dataset
+from minigrad.optim import registry
 from minigrad.train import (
-    DEFAULT_LR, OPTIMIZERS, CheckpointError, CheckpointInfo, DivergenceError, History, default_epochs, evaluate,
+    CheckpointError, CheckpointInfo, DivergenceError, History, default_epochs, evaluate,
     fit, make_optimizer, read_checkpoint_info, single_threaded_blas,
 )
 
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+OPTIMIZER_NAMES = {spec.name: spec.display_name for spec in registry.specs()}
 
 
 # The options that define a run. Their defaults apply to a new run; a resumed run takes the
 # values its checkpoint recorded, and refuses others (they would change its split, its
-# batches or its model half way).
-RUN_DEFAULTS = {"dataset": "digits", "optimizer": "adam", "batch_size": 64, "hidden": [128, 128], "seed": 0}
+# batches, its model or its optimizer half way). "optimizer_options" are the optimizer's
+# options given (--momentum 0.9 ...), "schedule" the --schedule spec.
+RUN_DEFAULTS = {"dataset": "digits", "optimizer": "adam", "batch_size": 64, "hidden": [128, 128], "seed": 0,
+                "optimizer_options": {}, "schedule": None}
 
 
 def register(subparsers) -> None:
@@ -40,11 +44,12 @@ def register(subparsers) -> None:
         description="Train an MLP classifier on a scikit-learn dataset and report its test accuracy.",
     )
     add_dataset_arguments(parser)
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
-                        help="update rule (default: adam, or the resumed run's)")
+    parser.add_argument("--optimizer", type=opts.optimizer_name, default=None, metavar="NAME",
+                        help=f"update rule, one of: {opts.optimizer_list()} (default: adam, or the resumed "
+                             "run's). lbfgs steps once per batch with a closure that re-evaluates it; with "
+                             "--batch-size at least the training set's size it is full-batch L-BFGS")
     parser.add_argument("--lr", type=positive_float, default=None,
-                        help="learning rate (default per optimizer: "
-                             + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+                        help=f"learning rate (default per optimizer: {opts.default_lrs()})")
     parser.add_argument("--plot", metavar="PATH", type=image_path,
                         help="save loss and accuracy curves to this image file")
     parser.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint (.npz) after every epoch")
@@ -54,6 +59,7 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress (a bar on a terminal, a line per epoch elsewhere) or other notes")
+    opts.add_optimizer_options(parser, "lr schedule, stepped after every optimizer step (counts are steps)")
     parser.set_defaults(func=run)
 
 
@@ -79,6 +85,9 @@ def run_options(args, saved: dict | None = None, source: str = "") -> None:
     of its checkpoint ``source``) where it recorded them, else the defaults. Raises
     OptionConflict, changing nothing, if options given differ from the recorded ones."""
     saved = saved or {}
+    if not hasattr(args, "optimizer_options"):
+        given = opts.given_options(args)
+        args.optimizer_options = given or None  # None: not given (a resumed run keeps its own)
     names = [name for name in RUN_DEFAULTS if hasattr(args, name)]  # compare has no --optimizer
     conflicts = [(_flag(name, getattr(args, name)), _flag(name, saved[name])) for name in names
                  if saved.get(name) is not None and getattr(args, name) not in (None, saved[name])]
@@ -94,6 +103,8 @@ def run_options(args, saved: dict | None = None, source: str = "") -> None:
 
 
 def _flag(name: str, value) -> str:
+    if name == "optimizer_options":
+        return opts.options_text(value) or "(no optimizer options)"
     shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
     return f"--{name.replace('_', '-')} {shown}"
 
@@ -146,7 +157,7 @@ def positive_float(text: str) -> float:
 class Experiment:
     """A dataset with its loader and the model architecture the options ask for."""
 
-    data: Dataset
+    data: DatasetSplits
     sizes: list[int]
     epochs: int
     batch_size: int
@@ -180,7 +191,9 @@ def run(args) -> int:
         return _fail(refused.message, refused.code)
     experiment = Experiment.from_args(args)
     model = experiment.model()
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr,
+                               **opts.class_options(args.optimizer_options))
+    scheduler = opts.check_schedule(args.schedule)(optimizer) if args.schedule else None
     lr = optimizer.param_groups[0]["lr"]
     loud = not args.quiet
     if resumed is not None:
@@ -195,8 +208,9 @@ def run(args) -> int:
     try:
         with single_threaded_blas():
             history = fit(model, optimizer, experiment.loader(), experiment.epochs,
-                          val_data=(data.X_test, data.y_test), progress=loud,
-                          checkpoint=args.checkpoint, resume=args.resume, checkpoint_metadata=metadata)
+                          val_data=(data.X_test, data.y_test), progress=loud, scheduler=scheduler,
+                          scheduler_step="batch", checkpoint=args.checkpoint, resume=args.resume,
+                          checkpoint_metadata=metadata)
     except (DivergenceError, CheckpointError, OSError) as error:
         return _fail(error, 1)
     seconds = time.perf_counter() - started
@@ -245,7 +259,10 @@ def _check_before_training(args) -> CheckpointInfo | None:
             raise _Refused(error, 1) from None
     try:
         run_options(args, resumed.metadata if resumed else None, args.resume)
-    except OptionConflict as error:
+        opts.check_options([args.optimizer], args.optimizer_options)
+        registry.check_values(args.optimizer, args.lr, opts.class_options(args.optimizer_options),
+                              opts.check_schedule(args.schedule))
+    except (OptionConflict, ValueError, TypeError) as error:  # OptionConflict and registry.OptionError are ValueErrors
         raise _Refused(error, 2) from None
     problem = prepare_outputs({"--plot": args.plot, "--checkpoint": args.checkpoint})
     if problem:
@@ -259,8 +276,9 @@ def _check_before_training(args) -> CheckpointInfo | None:
 def _resume_notes(args, resumed: CheckpointInfo, epochs: int) -> None:
     """Say, before training, what a resume will and will not do."""
     if not resumed.metadata:
+        shown = [_flag(name, getattr(args, name)) for name in RUN_DEFAULTS if getattr(args, name) not in (None, {})]
         print(f"minigrad train: note: {args.resume} does not record the options of its run; continuing it "
-              f"with {' '.join(_flag(name, getattr(args, name)) for name in RUN_DEFAULTS)}", file=sys.stderr)
+              f"with {' '.join(shown)}", file=sys.stderr)
     if resumed.epochs >= epochs:
         print(f"minigrad train: note: the run in {args.resume} was already trained for {resumed.epochs} "
               f"epochs (--epochs {epochs}): nothing left to train", file=sys.stderr)

@@ -24,19 +24,14 @@ import numpy as np
 from minigrad import optim
 from minigrad.lab.functions import Objective, get_function
 from minigrad.optim import functional as F
+from minigrad.optim import registry
 from minigrad.tensor import Tensor
+from minigrad.train.schedules import step_scheduler
 
-OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
-    "sgd": optim.SGD,
-    "momentum": optim.Momentum,
-    "adagrad": optim.AdaGrad,
-    "rmsprop": optim.RMSProp,
-    "adam": optim.Adam,
-    "adamw": optim.AdamW,
-}
+# Every optimizer of the registry (minigrad.optim.registry), by its command-line name.
+OPTIMIZERS: dict[str, type[optim.Optimizer]] = {spec.name: spec.cls for spec in registry.specs()}
 
-DISPLAY_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
-                 "adam": "Adam", "adamw": "AdamW"}
+DISPLAY_NAMES = {spec.name: spec.display_name for spec in registry.specs()}
 
 # The functional rule behind each optimizer class, for the traced replay (most derived first).
 _RULES: list[tuple[type, Callable]] = [
@@ -141,16 +136,11 @@ def optimizer_class(name_or_class: str | type[optim.Optimizer]) -> type[optim.Op
     """An optimizer class from its lab name (see ``OPTIMIZERS``) or the class itself."""
     if isinstance(name_or_class, type) and issubclass(name_or_class, optim.Optimizer):
         return name_or_class
-    if isinstance(name_or_class, str) and name_or_class.lower() in OPTIMIZERS:
-        return OPTIMIZERS[name_or_class.lower()]
-    raise ValueError(f"unknown optimizer {name_or_class!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return registry.get(name_or_class).cls
 
 
 def _optimizer_name(cls: type) -> str:
-    for name, known in OPTIMIZERS.items():
-        if known is cls:
-            return name
-    return cls.__name__
+    return registry.name_of(cls)
 
 
 def check_steps(steps: Any) -> int:
@@ -195,6 +185,9 @@ def run(
     point = objective.check_point(objective.start if start is None else start)
     noise, generator = _noise_source(noise, seed, rng)
     name = _optimizer_name(cls)
+    if noise and issubclass(cls, optim.LBFGS):
+        raise ValueError(f"noise={noise!r} cannot be used with L-BFGS: its closure re-evaluates the exact "
+                         "gradient along the line search, so the noise would not reach its steps")
     if "lr" not in hyperparameters and name in objective.suggested_lr:
         hyperparameters["lr"] = objective.suggested_lr[name]
 
@@ -220,14 +213,17 @@ def run(
             _add_noise(param, noise * generator.standard_normal(objective.dim))
         grad = np.array(param.grad, dtype=np.float64, copy=True)
         step_grads.append(grad)
-        opt.step()
+        if registry.needs_closure(opt):
+            opt.step(recorder.closure)  # L-BFGS evaluates f again along its line search
+        else:
+            opt.step()
         recorder.lrs.append(lr)
         recorder.states.append(_copy_state(opt.state[param]))
         recorder.traces.append(_traced_replay(opt, group, recorder.points[-1], grad, state_before, param.data))
         opt.zero_grad()
         recorder.record_point()
         if scheduler is not None:
-            _step_scheduler(scheduler, recorder.values[-1])
+            step_scheduler(scheduler, recorder.values[-1])
         problem = _divergence(recorder, limit)
         if problem:
             # Without a minimum (the saddle) running off is the function's doing, not the lr's.
@@ -298,6 +294,15 @@ class _Recorder:
         self.values.append(float(loss.item()))
         self.grads.append(np.array(self.param.grad, dtype=np.float64, copy=True))
 
+    def closure(self) -> float:
+        """f and f' at the current point, for an optimizer that evaluates f itself (L-BFGS);
+        the recorded points are the optimizer's steps, not its line-search probes."""
+        self.param.grad = None
+        with np.errstate(all="ignore"):
+            loss = self.objective(self.param)
+            loss.backward()
+        return float(loss.item())
+
     def initial_state(self, group: dict) -> dict[str, np.ndarray]:
         """The buffers before the first step, as the optimizer will create them."""
         rule = _rule_of(self.opt)
@@ -341,13 +346,6 @@ def _traced_replay(opt, group, point_before, grad, state_before, point_after) ->
     if not np.array_equal(param, point_after, equal_nan=True):
         return None
     return trace
-
-
-def _step_scheduler(scheduler, value: float) -> None:
-    if isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
-        scheduler.step(value)
-    else:
-        scheduler.step()
 
 
 def _scale(objective: Objective, start: np.ndarray) -> float:

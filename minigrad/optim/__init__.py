@@ -3,7 +3,8 @@
 ScheduleFreeSGD, ScheduleFreeAdamW).
 
 The update rules themselves live in ``functional`` as small in-place functions on NumPy
-arrays; the classes here hold parameter groups and state and call them.
+arrays; the classes here hold parameter groups and state and call them. ``registry`` names
+them for the command line, the lab, the sweep and the estimators.
 """
 from minigrad.optim import functional, lr_scheduler
 from minigrad.optim.adabelief import AdaBelief
@@ -24,10 +25,11 @@ from minigrad.optim.rprop import Rprop
 from minigrad.optim.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
 from minigrad.optim.sgd import SGD, Momentum
 from minigrad.optim.yogi import Yogi
+from minigrad.optim import registry  # noqa: E402  (reads the classes above)
 
 __all__ = [
     "Optimizer", "SGD", "Momentum", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
     "Adamax", "Adadelta", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS",
     "Lion", "AdaBelief", "Yogi", "LAMB", "Lookahead", "ScheduleFreeSGD", "ScheduleFreeAdamW",
-    "functional", "lr_scheduler",
+    "functional", "lr_scheduler", "registry",
 ]

@@ -9,7 +9,10 @@ each part lives in its own module:
 - ``callbacks``: ``Callback``, the hooks ``fit`` calls while it trains, and ``EarlyStopping``;
 - ``progress``: what ``fit`` shows while it trains (``Progress``, a callback);
 - ``checkpoints``: saving and resuming a run (``save_checkpoint``, ``load_checkpoint``);
-- ``defaults``: the command line's ready-made choices (``make_optimizer``, ``DEFAULT_LR``).
+- ``defaults``: the command line's ready-made choices (``make_optimizer``, ``DEFAULT_LR``),
+  from the optimizer registry (``minigrad.optim.registry``);
+- ``schedules``: ``step_scheduler`` (what ``fit`` and the lab use) and the command line's
+  ``--schedule`` specs (``schedule_from``).
 """
 from minigrad.train.callbacks import Callback, EarlyStopping
 from minigrad.train.checkpoints import (

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim import registry
 from minigrad.train.history import History
 
 
@@ -46,6 +47,7 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, l
     for name, value in (best_state or {}).items():
         arrays[f"best_model/{name}"] = value
     arrays["optimizer/class"] = np.array(type(optimizer).__name__)
+    arrays["optimizer/name"] = np.array(registry.name_of(optimizer))  # the registry's (CLI) name
     parts = {"optimizer": optimizer.state_dict(), "model_rngs": _rng_states(model)}
     if scheduler is not None:
         parts["scheduler"] = scheduler.state_dict()
@@ -75,12 +77,15 @@ def _check_metadata(metadata: Any) -> None:
 @dataclass
 class CheckpointInfo:
     """What a checkpoint says about its run, read without touching any model: the epochs it
-    was trained for, its optimizer's class name and the metadata saved with it."""
+    was trained for, its optimizer's class name, the metadata saved with it and the
+    optimizer's registry name (``"adamw"``; for a checkpoint written before the registry
+    recorded it, the registry name of its class, or the class name if unregistered)."""
 
     path: str
     epochs: int
     optimizer: str
     metadata: dict = field(default_factory=dict)
+    optimizer_name: str = ""
 
 
 @dataclass
@@ -115,9 +120,10 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, scheduler=None, l
     saved = _read_checkpoint(path)
     where = saved.info.path
     _check_same_architecture(where, saved.model_state, model.state_dict())
-    if saved.info.optimizer != type(optimizer).__name__:
+    if saved.info.optimizer_name != registry.name_of(optimizer):
         raise CheckpointError(f"checkpoint {where!r} was saved with the {saved.info.optimizer} optimizer, "
-                              f"but this run uses {type(optimizer).__name__}")
+                              f"but this run uses {type(optimizer).__name__} (registry names "
+                              f"{saved.info.optimizer_name!r} and {registry.name_of(optimizer)!r})")
     if (scheduler is None) != ("scheduler" not in saved.parts):
         has = "a" if "scheduler" in saved.parts else "no"
         raise CheckpointError(f"checkpoint {where!r} has {has} learning-rate scheduler, "
@@ -175,8 +181,19 @@ def _read_checkpoint(path: str | os.PathLike) -> _Checkpoint:
     metadata = parts.get("metadata", {})
     if not isinstance(metadata, dict):
         raise CheckpointError(f"checkpoint {where!r} is damaged: its metadata is not a dict")
-    info = CheckpointInfo(where, len(history), str(arrays["optimizer/class"]), metadata)
+    class_name = str(arrays["optimizer/class"])
+    info = CheckpointInfo(where, len(history), class_name, metadata, _optimizer_name(arrays, class_name))
     return _Checkpoint(info, _section(arrays, "model/"), _section(arrays, "best_model/") or None, parts, history)
+
+
+def _optimizer_name(arrays: dict, class_name: str) -> str:
+    """The registry name recorded, or (older checkpoints) the one of the recorded class."""
+    if "optimizer/name" in arrays:
+        return str(arrays["optimizer/name"])
+    from minigrad import optim
+
+    cls = getattr(optim, class_name, None)
+    return registry.name_of(cls) if isinstance(cls, type) else class_name
 
 
 def _read_history(where: str, arrays: dict) -> History:

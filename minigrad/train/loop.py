@@ -17,12 +17,14 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from minigrad.data.loader import is_class_indices
+from minigrad.optim.registry import needs_closure
 from minigrad.tensor import Tensor
 from minigrad.train.callbacks import Callback, EarlyStopping, Hooks
 from minigrad.train.checkpoints import _check_metadata, load_checkpoint, save_checkpoint
 from minigrad.train.evaluation import LossFn, _as_labelled_samples, _default_loss, check_targets, evaluate
 from minigrad.train.history import History
 from minigrad.train.progress import Progress
+from minigrad.train.schedules import step_scheduler
 
 
 class DivergenceError(FloatingPointError):
@@ -46,7 +48,9 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
     ``mse_loss`` (the accuracies are then NaN: they have no meaning). The ``scheduler``, if any, steps once
     per epoch, after validation (``scheduler_step="epoch"``), or after every optimizer step
     (``"batch"``, for schedules counted in steps, e.g. a warm-up or a one-cycle ``LambdaLR``;
-    ``ReduceLROnPlateau`` watches an epoch's loss, so it steps per epoch only).
+    ``ReduceLROnPlateau`` watches an epoch's loss, so it steps per epoch only). L-BFGS steps
+    with a closure that re-evaluates the batch (one batch per loader: full-batch L-BFGS);
+    a schedule-free optimizer is validated, and left at the end, at its averaged point.
 
     ``callbacks`` are ``Callback`` objects (hooks before training, after each step, after each
     epoch and at the end) or functions called with the history after each epoch; either
@@ -98,6 +102,7 @@ def fit(model, optimizer, train_loader, epochs: int, loss_fn: LossFn | None = No
         with np.errstate(over="ignore", invalid="ignore"):
             run.epochs(range(len(history) + 1, epochs + 1), history, best_state)
     finally:
+        _set_mode(optimizer, training=False)  # a schedule-free model ends holding its averaged point
         hooks.train_end(history)
     return history
 
@@ -139,9 +144,12 @@ class _Run:
 
     def epochs(self, epochs: Iterable[int], history: History, best_state: dict | None) -> None:
         for epoch in epochs:
+            _set_mode(self.optimizer, training=True)
             _train_one_epoch(self, epoch, history)
             if self.val_data is not None:
+                _set_mode(self.optimizer, training=False)
                 metrics = evaluate(self.model, self.val_data[0], self.val_data[1], self.loss_fn)
+                _set_mode(self.optimizer, training=True)
                 history.val_loss.append(metrics["loss"])
                 history.val_accuracy.append(metrics.get("accuracy", math.nan))  # NaN: float targets
             if self.scheduler is not None and self.scheduler_step == "epoch":
@@ -165,12 +173,33 @@ class _Run:
 
 def _step_scheduler(scheduler, history: History) -> None:
     """Schedules step once per epoch; ReduceLROnPlateau also needs the loss it watches."""
-    from minigrad.optim.lr_scheduler import ReduceLROnPlateau
+    step_scheduler(scheduler, history.val_loss[-1] if history.val_loss else history.train_loss[-1])
 
-    if isinstance(scheduler, ReduceLROnPlateau):
-        scheduler.step(history.val_loss[-1] if history.val_loss else history.train_loss[-1])
-    else:
-        scheduler.step()
+
+def _optimizer_step(optimizer, model, loss_fn, xb, yb) -> None:
+    """``optimizer.step()``, or for an optimizer that needs the loss again (L-BFGS, whose line
+    search and inner iterations re-evaluate it) ``step(closure)`` with a closure that
+    recomputes this batch's loss and gradient. Each L-BFGS step thus works on one batch;
+    with a loader of one batch it is full-batch L-BFGS."""
+    if not needs_closure(optimizer):
+        optimizer.step()
+        return
+
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(Tensor(xb)), yb)
+        loss.backward()
+        return float(loss.data)
+
+    optimizer.step(closure)
+
+
+def _set_mode(optimizer, training: bool) -> None:
+    """Schedule-free optimizers evaluate at a point (x) other than the one they take gradients
+    at (y): their ``eval()`` puts x into the parameters, ``train()`` puts y back."""
+    switch = getattr(optimizer, "train" if training else "eval", None)
+    if callable(switch) and hasattr(optimizer, "eval_params"):
+        switch()
 
 
 def _train_one_epoch(run: _Run, epoch: int, history: History) -> None:
@@ -195,7 +224,7 @@ def _train_one_epoch(run: _Run, epoch: int, history: History) -> None:
             )
         optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
+        _optimizer_step(optimizer, model, loss_fn, xb, yb)
         if batch_scheduler is not None:
             batch_scheduler.step()
         targets = yb.data if isinstance(yb, Tensor) else np.asarray(yb)

@@ -94,8 +94,9 @@ def test_bad_plot_requests(tmp_path, capsys):
         plot_trajectories([run("bowl", "sgd", None, 2), run("saddle", "sgd", None, 2)])
     with pytest.raises(ValueError, match=".gif"):
         animate_trajectories([run("bowl", "sgd", None, 2)], tmp_path / "x.png")
-    code = main(["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "lion", "--out", str(tmp_path / "a.png")])
-    assert code == 2 and "unknown optimizer 'lion'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # argparse refuses the name before anything runs
+        main(["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "lionx", "--out", str(tmp_path / "a.png")])
+    assert stop.value.code == 2 and "unknown optimizer 'lionx'" in capsys.readouterr().err
     code = main(["lab", "compare", "--function", "bowl", "--start", "1", "2", "3", "--out", str(tmp_path / "a.png")])
     assert code == 2 and "bowl takes a point with 2 coordinates" in capsys.readouterr().err
     code = main(["lab", "compare", "--function", "bowl", "--optimizers", "sgd", "adam", "--lr", "0.1", "0.2", "0.3",

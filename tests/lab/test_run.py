@@ -120,7 +120,7 @@ def test_default_start_and_suggested_lr():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(function="nope"), "unknown function 'nope'; choose one of: square"),
-    (dict(optimizer="lion"), "unknown optimizer 'lion'; choose one of: sgd, momentum, adagrad, rmsprop, adam"),
+    (dict(optimizer="lionx"), "unknown optimizer 'lionx'; choose one of: sgd, momentum, adagrad, rmsprop, adam"),
     (dict(start=(1.0,)), r"bowl takes a point with 2 coordinates, got \[1.0\]"),
     (dict(start=(1.0, 2.0, 3.0)), "bowl takes a point with 2 coordinates"),
     (dict(steps=0), "steps must be an integer > 0, got 0"),

@@ -131,11 +131,11 @@ def test_step_table_from_python_matches_the_command(capsys):
 
 @pytest.mark.parametrize("arguments, message", [
     (["--function", "parabola"], "unknown function 'parabola'; choose one of: square, square9"),
-    (["--function", "square", "--optimizer", "lion"], "unknown optimizer 'lion'; choose one of: sgd, momentum"),
+    (["--function", "square", "--optimizer", "lionx"], "unknown optimizer 'lionx'; choose one of: sgd, momentum"),
     (["--function", "rosenbrock", "--x0", "1"], r"rosenbrock takes a point with 2 coordinates, got [1.0]"),
     (["--function", "square", "--steps", "0"], "--steps: must be an integer > 0, got 0"),
     (["--function", "square", "--steps", "-2"], "--steps: must be an integer > 0, got -2"),
-    (["--function", "square", "--optimizer", "sgd", "--betas", "0.9", "0.99"], "SGD has no hyperparameter 'betas'"),
+    (["--function", "square", "--optimizer", "sgd", "--betas", "0.9", "0.99"], "--betas does not apply to sgd (SGD takes: --momentum"),
     (["--function", "square", "--schedule", "cosine"], "bad --schedule 'cosine'"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(capsys, arguments, message):
