@@ -314,9 +314,19 @@ class _Recorder:
 
 
 def _copy_state(state: dict | None) -> dict[str, Any]:
+    """A snapshot of an optimizer's state: arrays copied, and lists of arrays too (L-BFGS's
+    history), so later steps do not change what an earlier step recorded."""
     if not state:
         return {}
-    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+    return {k: _copy_value(v) for k, v in state.items()}
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, list):
+        return [_copy_value(item) for item in value]
+    return value
 
 
 def _rule_of(opt: optim.Optimizer) -> Callable | None:

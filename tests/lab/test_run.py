@@ -196,3 +196,9 @@ def test_the_traced_state_follows_the_noisy_gradient():
 def test_bad_noise_requests_are_named(options, error, message):
     with pytest.raises(error, match=message):
         run("bowl", "sgd", None, 3, **options)
+
+
+def test_each_recorded_state_keeps_its_own_lbfgs_history():
+    trajectory = run("rosenbrock", "lbfgs", steps=4, max_iter=1, max_eval=25, line_search_fn="strong_wolfe")
+    sizes = [len(state.get("old_dirs", [])) for state in trajectory.states]
+    assert sizes == sorted(sizes) and sizes[1] < sizes[-1]  # the history grew, step by step
