@@ -24,10 +24,12 @@ from typing import Any, Sequence
 
 from minigrad.lab.functions import FUNCTIONS, get_function
 from minigrad.lab.run import DISPLAY_NAMES, Trajectory, run
+from minigrad.optim import registry
 
 EXTRA_HINT = "pip install 'minigrad-np[notebook]'"
-# The slides' optimizers (AdamW is Adam with decoupled weight decay: nothing to see here).
-LAB_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+# The slides' optimizers, whose controls the panel has (AdamW is Adam with decoupled weight
+# decay: nothing to see here); lab.run and the step tables take every registry optimizer.
+LAB_OPTIMIZERS = registry.CLASSIC
 LR_RANGE = (-5.0, 1.5)              # the lr sliders go from 10^-5 to 10^1.5, log-spaced
 EPS_RANGE = (-10.0, -1.0)
 EPS_PLACES = {"outside the root (PyTorch)": False, "inside the root (the slides)": True}

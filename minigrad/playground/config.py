@@ -207,10 +207,9 @@ class LaneConfig:
         return kwargs
 
     def optimizer_class(self):
-        from minigrad import optim
+        from minigrad.optim import registry
 
-        return {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.AdaGrad,
-                "rmsprop": optim.RMSProp, "adam": optim.Adam, "adamw": optim.AdamW}[self.optimizer]
+        return registry.get(self.optimizer).cls
 
     def make_optimizer(self, parameters):
         return self.optimizer_class()(parameters, **self.optimizer_kwargs())
