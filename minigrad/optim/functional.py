@@ -386,6 +386,7 @@ def adam(
     bias_correction: bool | str = True,
     eps_inside_sqrt: bool = False,
     eps_hat: bool = False,
+    sum_grad_squared: np.ndarray | None = None,
     scratch: Scratch = None,
     trace: dict | None = None,
 ) -> None:
@@ -403,8 +404,19 @@ def adam(
         param <- param - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / (sqrt(v_t) + eps)
                                                                Keras / scikit-learn (eps_hat=True)
 
+    ``sum_grad_squared`` (seeds/000's minibatch Adam): ``grad`` is the sum over the batch of
+    the per-sample gradients, sum_i g_i, and this array, shaped like ``param``, is
+    sum_i g_i^2; it replaces g_t^2 in v: v_t = beta2 * v_{t-1} + (1 - beta2) * sum_i g_i^2.
+    Nothing else changes. An L2 ``weight_decay`` (not decoupled) is refused: its gradient
+    wd * param is not a per-sample term, so it has no place in a sum of per-sample squares.
+
     Trace: ``grad``, ``exp_avg``, ``exp_avg_sq``, ``m_hat``, ``v_hat``, ``denom``, ``update``.
     """
+    if sum_grad_squared is not None and weight_decay != 0 and not decoupled_weight_decay:
+        raise ValueError(
+            f"adam: sum_grad_squared (per-sample second moments) with an L2 weight_decay={weight_decay!r} is "
+            f"not defined; use decoupled_weight_decay=True (AdamW's decay) or weight_decay=0"
+        )
     beta1, beta2 = betas
     correct_m, correct_v = normalize_bias_correction(bias_correction)
     work, denom = _scratch(param, scratch)
@@ -422,7 +434,11 @@ def adam(
 
     _lerp_(exp_avg, g, 1.0 - beta1, tmp=denom)
     exp_avg_sq *= beta2
-    _add_scaled_square_(exp_avg_sq, 1.0 - beta2, g, tmp=denom)
+    if sum_grad_squared is None:
+        _add_scaled_square_(exp_avg_sq, 1.0 - beta2, g, tmp=denom)
+    else:  # v's input is the sum of the per-sample squares, not the square of the sum
+        np.multiply(sum_grad_squared, 1.0 - beta2, out=denom)
+        exp_avg_sq += denom
     second_moment = exp_avg_sq
     if amsgrad:
         second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])

@@ -123,6 +123,9 @@ class _Chunk:
         self.dtype = params[0].data.dtype
         self.buffers: dict[str, np.ndarray] = {}
         self.buffer_views: dict[str, list[np.ndarray]] = {}
+        # Arrays a rule reads beside the gradient (per-sample Adam's sum of squares), staged
+        # here for one step; made when first needed.
+        self.inputs: dict[str, np.ndarray] = {}
         if self.flat:
             sizes = [int(np.prod(shape)) for shape in self.shapes]
             self.bounds = [(sum(sizes[:i]), sum(sizes[: i + 1])) for i in range(len(sizes))]
@@ -391,6 +394,11 @@ class Optimizer:
         if grad is None:
             return
         state = self._state_of(chunk, index, buffers, scalars)
+        self._update_param(chunk, index, grad, state, group)
+
+    def _update_param(self, chunk: _Chunk, index: int, grad: np.ndarray, state: dict, group: ParamGroup) -> None:
+        """The rule on one parameter of ``chunk`` (a rule with an input beside the gradient,
+        as per-sample Adam's sum of squares, overrides this and ``_update_chunk``)."""
         self._update(chunk.data_views[index], grad, state, group, chunk.scratch_views[index])
 
     @staticmethod
