@@ -968,8 +968,10 @@ def strong_wolfe(evaluate, t: float, d: np.ndarray, loss: float, grad: np.ndarra
     return new_loss, new_grad, t, evaluations
 
 
-def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.ndarray:
-    """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion."""
+def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int, tmp: np.ndarray) -> np.ndarray:
+    """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion.
+    ``tmp`` (like ``grad``) is overwritten; each x += a * v is PyTorch's x.add_(v, alpha=a),
+    a * v rounded, then added, with no array made for it."""
     if state["n_iter"] == 1:
         state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
         return np.negative(grad)
@@ -988,11 +990,11 @@ def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.nd
     q = np.negative(grad)
     for i in range(len(old_dirs) - 1, -1, -1):
         alphas[i] = float(np.dot(old_stps[i], q)) * ro[i]
-        q += -alphas[i] * old_dirs[i]
-    r = q * state["H_diag"]
+        q += np.multiply(old_dirs[i], -alphas[i], out=tmp)
+    r = np.multiply(q, state["H_diag"], out=q)
     for i in range(len(old_dirs)):
         beta = float(np.dot(old_dirs[i], r)) * ro[i]
-        r += (alphas[i] - beta) * old_stps[i]
+        r += np.multiply(old_stps[i], alphas[i] - beta, out=tmp)
     return r
 
 
@@ -1033,11 +1035,11 @@ def lbfgs(
     """
     if max_eval is None:
         max_eval = max_iter * 5 // 4
-    start_param = np.array(param, copy=True)
+    start_param = np.array(param, copy=True)  # also the scratch array of the iterations
     start_state = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     try:
         return _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad,
-                                 tolerance_change, history_size, line_search_fn, trace)
+                                 tolerance_change, history_size, line_search_fn, trace, np.empty_like(param))
     except BaseException:
         np.copyto(param, start_param)
         state.clear()
@@ -1045,18 +1047,23 @@ def lbfgs(
         raise
 
 
+def _largest_magnitude(x: np.ndarray, tmp: np.ndarray) -> float:
+    """max |x| (exact: no rounding), through ``tmp``."""
+    return np.abs(x, out=tmp).max()
+
+
 def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
-                      history_size, line_search_fn, trace) -> float:
+                      history_size, line_search_fn, trace, tmp) -> float:
     first_loss, grad = closure()
     loss = first_loss
     evaluations = 1
     state["func_evals"] += 1
-    if np.max(np.abs(grad)) <= tolerance_grad:
+    if _largest_magnitude(grad, tmp) <= tolerance_grad:
         return first_loss
     for iteration in range(1, max_iter + 1):
         state["n_iter"] += 1
-        d = _lbfgs_direction(grad, state, history_size)
-        state["prev_flat_grad"] = np.array(grad, copy=True)
+        d = _lbfgs_direction(grad, state, history_size, tmp)
+        state["prev_flat_grad"] = np.array(grad, copy=True)  # a new array: a failed call restores the old
         state["prev_loss"] = loss
         if state["n_iter"] == 1:
             t = min(1.0, 1.0 / float(np.sum(np.abs(grad)))) * lr
@@ -1082,19 +1089,20 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
             param += t * d
             converged = np.max(np.abs(grad)) <= tolerance_grad
         else:
-            param += t * d
+            param += np.multiply(d, t, out=tmp)
             spent = 0
             converged = False
             if iteration != max_iter:  # the last iteration's loss is the next call's first
                 loss, grad = closure()
-                converged = np.max(np.abs(grad)) <= tolerance_grad
+                converged = _largest_magnitude(grad, tmp) <= tolerance_grad
                 spent = 1
         evaluations += spent
         state["func_evals"] += spent
         if trace is not None:
             _record(trace, direction=d, step_size=t, evaluations=evaluations)
         if (iteration == max_iter or evaluations >= max_eval or converged
-                or np.max(np.abs(d * t)) <= tolerance_change or abs(loss - state["prev_loss"]) < tolerance_change):
+                or _largest_magnitude(np.multiply(d, t, out=tmp), tmp) <= tolerance_change
+                or abs(loss - state["prev_loss"]) < tolerance_change):
             break
     return first_loss
 
