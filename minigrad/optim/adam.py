@@ -113,6 +113,8 @@ class Adam(Optimizer):
         return F.adam_buffers(group["amsgrad"])
 
     def _update(self, param, grad, state, group, scratch, sum_grad_squared=None) -> None:
+        if sum_grad_squared is None and group["second_moment"] == "per_sample":  # step() stages them
+            raise RuntimeError("internal: a per-sample Adam group is updated without its sums of squares")
         F.adam(param, grad, state, lr=group["lr"], betas=group["betas"], eps=group["eps"],
                weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
                decoupled_weight_decay=group["decoupled_weight_decay"],
@@ -120,18 +122,6 @@ class Adam(Optimizer):
                eps_hat=group["eps_hat"], sum_grad_squared=sum_grad_squared, scratch=scratch)
 
     # ---- the slides' per-sample second moment ------------------------------------------------
-    def _update_chunk(self, chunk, chunk_state, group) -> None:
-        squares = self._staged_squares.get(id(chunk)) if group["second_moment"] == "per_sample" else None
-        self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch,
-                     None if squares is None else squares[0])
-
-    def _update_param(self, chunk, index, grad, state, group) -> None:
-        squares = self._staged_squares.get(id(chunk)) if group["second_moment"] == "per_sample" else None
-        self._update(chunk.data_views[index], grad, state, group, chunk.scratch_views[index],
-                     None if squares is None else squares[1][index])
-
-    _staged_squares: dict = {}  # id(chunk) -> (its sum_grad_squared array, per-parameter views), during step()
-
     def step(self, closure: Callable[[], Any] | None = None, *, sum_grad_squared=None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if one is given.
 
@@ -140,20 +130,27 @@ class Adam(Optimizer):
         parameter order (an entry may be None for a parameter without gradient or in a
         ``"batch"`` group) or a dict {parameter Tensor: array}. Arrays or Tensors shaped like
         their parameters, no value below zero. Everything is checked before anything changes."""
+        if sum_grad_squared is None:
+            for group in self.param_groups:
+                if group["second_moment"] != "batch":
+                    break
+            else:  # PyTorch's Adam: nothing to stage
+                return super().step(closure)
         loss = self._evaluate(closure) if closure is not None else None
-        staged = self._stage_squares(sum_grad_squared)
-        self._staged_squares = staged
+        for group_chunks in self._chunks:
+            for chunk in group_chunks:
+                chunk.adopt_replaced_data()  # so the arrays staged for below are the ones updated
+        self._step_inputs = self._stage_squares(sum_grad_squared)
         try:
             super().step()
         finally:
-            self._staged_squares = {}
+            self._step_inputs = {}
         return loss
 
     def _stage_squares(self, sum_grad_squared) -> dict:
         """The checked sums of squares, copied into one array per chunk (a flat buffer for a flat
-        chunk, so the update stays one call): {id(chunk): (array, per-parameter views)}."""
-        if sum_grad_squared is None and all(g["second_moment"] == "batch" for g in self.param_groups):
-            return {}  # PyTorch's Adam: nothing to stage
+        chunk, so the update stays one call), keyed as ``_step_inputs``: by the id of the
+        parameter array (flat buffer or view) the rule runs on."""
         params = self._indexed_params()
         by_param = self._squares_by_param(sum_grad_squared, params)
         number_of = {id(p): n for n, group in enumerate(self.param_groups) for p in group["params"]}
@@ -191,10 +188,11 @@ class Adam(Optimizer):
                     for view, array in zip(views, arrays):
                         if array is not None:
                             np.copyto(view, array)
-                    staged[id(chunk)] = (flat, views)
+                    staged[id(chunk.data)] = {"sum_grad_squared": flat}
+                    for data_view, view in zip(chunk.data_views, views):
+                        staged[id(data_view)] = {"sum_grad_squared": view}
                 else:
-                    array = np.asarray(arrays[0], dtype=chunk.dtype)
-                    staged[id(chunk)] = (array, [array])
+                    staged[id(chunk.data)] = {"sum_grad_squared": np.asarray(arrays[0], dtype=chunk.dtype)}
         return staged
 
     def _squares_by_param(self, sum_grad_squared, params: list) -> dict:
