@@ -91,9 +91,9 @@ def _flat_view(array: np.ndarray) -> np.ndarray | None:
 def grad_array(param: Tensor) -> np.ndarray | None:
     """``param``'s gradient as the NumPy array the update rules read, or None.
 
-    Every read of a gradient in ``minigrad.optim`` goes through here (and every write through
-    ``set_grad_array``), so how a Tensor holds its gradient (``.grad`` is a Tensor) is
-    decided in these two functions.
+    Every read of a gradient in ``minigrad.optim`` goes through here or ``grad_arrays`` (its
+    form for a list, one call per step) and every write through ``set_grad_array``, so how a
+    Tensor holds its gradient (``.grad`` is a Tensor) is decided in these functions.
     """
     grad = param._grad
     return None if grad is None else grad.data
