@@ -242,12 +242,12 @@ def _title(trajectory: Trajectory) -> str:
 
 def _worth_showing(name: str, value, default) -> bool:
     """lr, the numbers that enter the update (momentum, alpha, betas, eps) and anything not at
-    its default; a zero decay or a flag left at its default is noise."""
+    its default; a zero decay, or a flag or a named choice left at its default, is noise."""
     if name == "initial_lr":  # written by a scheduler; the lr column shows the schedule
         return False
     if name == "lr" or value != default:
         return True
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, (bool, str)) or value is None:
         return False
     return not (isinstance(value, (int, float)) and value == 0)
 

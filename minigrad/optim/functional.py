@@ -386,6 +386,7 @@ def adam(
     bias_correction: bool | str = True,
     eps_inside_sqrt: bool = False,
     eps_hat: bool = False,
+    sum_grad_squared: np.ndarray | None = None,
     scratch: Scratch = None,
     trace: dict | None = None,
 ) -> None:
@@ -403,8 +404,19 @@ def adam(
         param <- param - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / (sqrt(v_t) + eps)
                                                                Keras / scikit-learn (eps_hat=True)
 
+    ``sum_grad_squared`` (seeds/000's minibatch Adam): ``grad`` is the sum over the batch of
+    the per-sample gradients, sum_i g_i, and this array, shaped like ``param``, is
+    sum_i g_i^2; it replaces g_t^2 in v: v_t = beta2 * v_{t-1} + (1 - beta2) * sum_i g_i^2.
+    Nothing else changes. An L2 ``weight_decay`` (not decoupled) is refused: its gradient
+    wd * param is not a per-sample term, so it has no place in a sum of per-sample squares.
+
     Trace: ``grad``, ``exp_avg``, ``exp_avg_sq``, ``m_hat``, ``v_hat``, ``denom``, ``update``.
     """
+    if sum_grad_squared is not None and weight_decay != 0 and not decoupled_weight_decay:
+        raise ValueError(
+            f"adam: sum_grad_squared (per-sample second moments) with an L2 weight_decay={weight_decay!r} is "
+            f"not defined; use decoupled_weight_decay=True (AdamW's decay) or weight_decay=0"
+        )
     beta1, beta2 = betas
     correct_m, correct_v = normalize_bias_correction(bias_correction)
     work, denom = _scratch(param, scratch)
@@ -422,7 +434,11 @@ def adam(
 
     _lerp_(exp_avg, g, 1.0 - beta1, tmp=denom)
     exp_avg_sq *= beta2
-    _add_scaled_square_(exp_avg_sq, 1.0 - beta2, g, tmp=denom)
+    if sum_grad_squared is None:
+        _add_scaled_square_(exp_avg_sq, 1.0 - beta2, g, tmp=denom)
+    else:  # v's input is the sum of the per-sample squares, not the square of the sum
+        np.multiply(sum_grad_squared, 1.0 - beta2, out=denom)
+        exp_avg_sq += denom
     second_moment = exp_avg_sq
     if amsgrad:
         second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
@@ -952,8 +968,10 @@ def strong_wolfe(evaluate, t: float, d: np.ndarray, loss: float, grad: np.ndarra
     return new_loss, new_grad, t, evaluations
 
 
-def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.ndarray:
-    """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion."""
+def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int, tmp: np.ndarray) -> np.ndarray:
+    """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion.
+    ``tmp`` (like ``grad``) is overwritten; each x += a * v is PyTorch's x.add_(v, alpha=a),
+    a * v rounded, then added, with no array made for it."""
     if state["n_iter"] == 1:
         state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
         return np.negative(grad)
@@ -972,11 +990,11 @@ def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.nd
     q = np.negative(grad)
     for i in range(len(old_dirs) - 1, -1, -1):
         alphas[i] = float(np.dot(old_stps[i], q)) * ro[i]
-        q += -alphas[i] * old_dirs[i]
-    r = q * state["H_diag"]
+        q += np.multiply(old_dirs[i], -alphas[i], out=tmp)
+    r = np.multiply(q, state["H_diag"], out=q)
     for i in range(len(old_dirs)):
         beta = float(np.dot(old_dirs[i], r)) * ro[i]
-        r += (alphas[i] - beta) * old_stps[i]
+        r += np.multiply(old_stps[i], alphas[i] - beta, out=tmp)
     return r
 
 
@@ -1017,11 +1035,11 @@ def lbfgs(
     """
     if max_eval is None:
         max_eval = max_iter * 5 // 4
-    start_param = np.array(param, copy=True)
+    start_param = np.array(param, copy=True)  # also the scratch array of the iterations
     start_state = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     try:
         return _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad,
-                                 tolerance_change, history_size, line_search_fn, trace)
+                                 tolerance_change, history_size, line_search_fn, trace, np.empty_like(param))
     except BaseException:
         np.copyto(param, start_param)
         state.clear()
@@ -1029,18 +1047,23 @@ def lbfgs(
         raise
 
 
+def _largest_magnitude(x: np.ndarray, tmp: np.ndarray) -> float:
+    """max |x| (exact: no rounding), through ``tmp``."""
+    return np.abs(x, out=tmp).max()
+
+
 def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
-                      history_size, line_search_fn, trace) -> float:
+                      history_size, line_search_fn, trace, tmp) -> float:
     first_loss, grad = closure()
     loss = first_loss
     evaluations = 1
     state["func_evals"] += 1
-    if np.max(np.abs(grad)) <= tolerance_grad:
+    if _largest_magnitude(grad, tmp) <= tolerance_grad:
         return first_loss
     for iteration in range(1, max_iter + 1):
         state["n_iter"] += 1
-        d = _lbfgs_direction(grad, state, history_size)
-        state["prev_flat_grad"] = np.array(grad, copy=True)
+        d = _lbfgs_direction(grad, state, history_size, tmp)
+        state["prev_flat_grad"] = np.array(grad, copy=True)  # a new array: a failed call restores the old
         state["prev_loss"] = loss
         if state["n_iter"] == 1:
             t = min(1.0, 1.0 / float(np.sum(np.abs(grad)))) * lr
@@ -1066,19 +1089,20 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
             param += t * d
             converged = np.max(np.abs(grad)) <= tolerance_grad
         else:
-            param += t * d
+            param += np.multiply(d, t, out=tmp)
             spent = 0
             converged = False
             if iteration != max_iter:  # the last iteration's loss is the next call's first
                 loss, grad = closure()
-                converged = np.max(np.abs(grad)) <= tolerance_grad
+                converged = _largest_magnitude(grad, tmp) <= tolerance_grad
                 spent = 1
         evaluations += spent
         state["func_evals"] += spent
         if trace is not None:
             _record(trace, direction=d, step_size=t, evaluations=evaluations)
         if (iteration == max_iter or evaluations >= max_eval or converged
-                or np.max(np.abs(d * t)) <= tolerance_change or abs(loss - state["prev_loss"]) < tolerance_change):
+                or _largest_magnitude(np.multiply(d, t, out=tmp), tmp) <= tolerance_change
+                or abs(loss - state["prev_loss"]) < tolerance_change):
             break
     return first_loss
 

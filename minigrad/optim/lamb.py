@@ -36,6 +36,8 @@ class LAMB(Optimizer):
     def _buffers(self, group) -> dict[str, float]:
         return F.lamb_buffers()
 
+    _elementwise = False  # the trust ratio needs each tensor's norm: never split into blocks
+
     def _update(self, param, grad, state, group, scratch, segments=None) -> None:
         F.lamb(param, grad, state, lr=group["lr"], betas=group["betas"], eps=group["eps"],
                eps_root=group["eps_root"], weight_decay=group["weight_decay"], segments=segments, scratch=scratch)

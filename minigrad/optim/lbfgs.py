@@ -93,11 +93,12 @@ class LBFGS(Optimizer):
         chunks = self._chunks[0]
         for chunk in chunks:
             chunk.adopt_replaced_data()
-        flat = self._flat_data(chunks)
+        own = self._own_vector(chunks)
+        flat = own if own is not None else np.concatenate([p.data.ravel() for p in params])
         first: list[Any] = []
 
         def evaluate() -> tuple[float, np.ndarray]:
-            if flat is not None and not self._flat_storage(chunks):
+            if own is None:
                 self._scatter(flat)
             with enable_grad():
                 loss = closure()
@@ -113,20 +114,21 @@ class LBFGS(Optimizer):
                     tolerance_change=group["tolerance_change"], history_size=group["history_size"],
                     line_search_fn=group["line_search_fn"])
         finally:  # F.lbfgs leaves flat as it was if the closure raised; so are the parameters then
-            if not self._flat_storage(chunks):
+            if own is None:
                 self._scatter(flat)
         self.state[params[0]] = working
         return first[0]
 
     @staticmethod
-    def _flat_storage(chunks) -> bool:
-        """Is the chunk's flat buffer the parameters' own storage (so no copying is needed)?"""
-        return len(chunks) == 1 and chunks[0].flat
-
-    def _flat_data(self, chunks) -> np.ndarray:
-        if self._flat_storage(chunks):
-            return chunks[0].data
-        return np.concatenate([p.data.ravel() for p in self.param_groups[0]["params"]])
+    def _own_vector(chunks) -> np.ndarray | None:
+        """The parameters' own storage as one vector when they have one (a flat buffer, or a
+        single writable C-ordered parameter): L-BFGS then works on it with no copy in or out."""
+        if len(chunks) != 1:
+            return None
+        data = chunks[0].data
+        if chunks[0].flat:
+            return data
+        return data.reshape(-1) if data.flags.c_contiguous and data.flags.writeable else None
 
     def _scatter(self, flat: np.ndarray) -> None:
         offset = 0

@@ -188,10 +188,11 @@ def test_a_second_group_is_refused():
     assert len(optimizer.param_groups) == 1
 
 
-@pytest.mark.parametrize("flat", [True, False])
+@pytest.mark.parametrize("flat, shapes", [(True, [(2,), (3,)]), (False, [(2,), (3,)]), (True, [(5,)])],
+                         ids=["flat-buffer", "separate-arrays", "one-parameter-in-place"])
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
-def test_a_closure_without_a_loss_or_failing_midway_changes_nothing(flat, line_search_fn):
-    params, optimizer, _ = run_minigrad([(2,), (3,)], 0, lr=0.5, line_search_fn=line_search_fn, flat=flat)
+def test_a_closure_without_a_loss_or_failing_midway_changes_nothing(flat, shapes, line_search_fn):
+    params, optimizer, _ = run_minigrad(shapes, 0, lr=0.5, line_search_fn=line_search_fn, flat=flat)
     good = rosenbrock_closure(params, optimizer, lambda p: p.data, lambda p, g: setattr(p, "grad", g))
     optimizer.step(good)
     before_params = [p.data.copy() for p in params]
