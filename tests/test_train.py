@@ -500,7 +500,7 @@ def test_checkpoints_record_the_registry_name_and_old_ones_still_load(iris, tmp_
 
     path = tmp_path / "run.npz"
     model = nn.MLP([4, 8, 3], seed=0)
-    loader = DataLoader(iris.X_train, iris.y_train, batch_size=32, seed=0)
+    loader = DataLoader(iris.X_train, iris.y_train, batch_size=32)
     fit(model, make_optimizer("adamw", model.parameters()), loader, epochs=1, checkpoint=path, progress=False)
     info = read_checkpoint_info(path)
     assert (info.optimizer, info.optimizer_name) == ("AdamW", "adamw")
