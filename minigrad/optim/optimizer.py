@@ -320,7 +320,7 @@ class Optimizer:
             for chunk in group_chunks:
                 if set_to_none:
                     for param in chunk.params:
-                        set_grad_array(param, None)
+                        param._grad = None  # set_grad_array(param, None), without a call per parameter
                     continue
                 grads = grad_arrays(chunk.params)
                 if chunk.flat and all(g is v for g, v in zip(grads, chunk.grad_views)):
