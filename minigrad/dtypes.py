@@ -59,16 +59,19 @@ def set_default_dtype(dtype) -> None:
     _state["default"] = wanted
 
 
-def as_dtype(dtype) -> np.dtype:
+def as_dtype(dtype, operation: str = "") -> np.dtype:
     """``dtype`` as a NumPy dtype that a Tensor may hold (bool, integer or float); accepts
     ``mg.float32``, ``np.float32``, ``"float32"`` and the Python types ``float``, ``int``,
-    ``bool`` (float64, int64 and bool, as in PyTorch)."""
+    ``bool`` (float64, int64 and bool, as in PyTorch). ``operation`` names the caller in the
+    error messages."""
+    prefix = f"{operation}: " if operation else ""
     try:
         found = np.dtype(dtype)
     except TypeError as error:
-        raise TypeError(f"{dtype!r} is not a dtype") from error
+        raise TypeError(f"{prefix}{dtype!r} is not a dtype") from error
     if found.kind not in "biuf":
-        raise TypeError(f"tensors hold bool, integer or float data; {found} is not supported")
+        raise TypeError(f"{prefix}cannot cast to {found}: tensors hold bool, integer or float data, "
+                        f"{found} is not supported")
     return found
 
 

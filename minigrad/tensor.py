@@ -852,13 +852,7 @@ class Tensor:
     def astype(self, dtype):
         """A copy in another dtype; the gradient comes back in this tensor's dtype. A cast to
         an integer or boolean dtype gives a tensor that carries no gradient (as PyTorch)."""
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError as error:
-            raise TypeError(f"astype: {dtype!r} is not a dtype") from error
-        if dtype.kind not in "biuf":
-            raise TypeError(f"astype: tensors hold bool, int or float data; cannot cast to {dtype}")
-        return ops.astype(self, dtype=dtype)
+        return ops.astype(self, dtype=dtypes.as_dtype(dtype, "astype"))
 
     def to(self, *args, dtype=None, device=None, copy: bool = False):
         """``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` or ``to(other)`` (its dtype):

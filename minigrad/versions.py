@@ -104,14 +104,23 @@ def record_write(array: np.ndarray, number: int, tracked: bool) -> None:
     last_write = max(last_write, number)
 
 
-def written_since(array, number: int) -> bool:
-    """Whether memory of ``array`` was written by a write later than ``number``."""
+def _record_and_bounds(array):
+    """The write record of ``array``'s memory and its byte bounds, or None when no write
+    was ever recorded there (or it is not a non-empty array)."""
     if not isinstance(array, np.ndarray) or array.size == 0:
-        return False
+        return None
     record = _record_for(array, create=False)
     if record is None:
+        return None
+    return record, byte_bounds(array)
+
+
+def written_since(array, number: int) -> bool:
+    """Whether memory of ``array`` was written by a write later than ``number``."""
+    found = _record_and_bounds(array)
+    if found is None:
         return False
-    low, high = byte_bounds(array)
+    record, (low, high) = found
     return any(last > number and start < high and low < stop for (start, stop), last in record.extents.items())
 
 
@@ -211,11 +220,9 @@ def check_views(order: list, roots) -> None:
 
 
 def _written_between(array, start: int, end: float) -> bool:
-    if not isinstance(array, np.ndarray) or array.size == 0:
+    found = _record_and_bounds(array)
+    if found is None:
         return False
-    record = _record_for(array, create=False)
-    if record is None:
-        return False
-    low, high = byte_bounds(array)
+    record, (low, high) = found
     return any(first < high and low < stop and any(start < n < end for n in numbers)
                for (first, stop), numbers in record.tracked.items())
