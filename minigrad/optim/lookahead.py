@@ -80,13 +80,15 @@ class Lookahead(Optimizer):
                 self.state[param] = {"slow_param": slow.reshape(-1)[offset:offset + view.size].reshape(view.shape)}
                 offset += view.size
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """A step of the wrapped optimizer, then a sync every ``sync_period`` steps."""
+    def step(self, closure: Callable[[], Any] | None = None, **step_inputs: Any) -> Any:
+        """A step of the wrapped optimizer, then a sync every ``sync_period`` steps. Keyword
+        arguments go to the wrapped optimizer's ``step`` (a per-sample Adam's
+        ``sum_grad_squared``)."""
         for group_chunks in getattr(self.optimizer, "_chunks", []):
             for chunk in group_chunks:
                 chunk.adopt_replaced_data()
         self._ensure_slow(self._chunks_and_arrays())  # phi_0 = theta_0, before the first update
-        loss = self.optimizer.step(closure)
+        loss = self.optimizer.step(closure, **step_inputs)
         self.steps_since_sync += 1
         if self.steps_since_sync == self.sync_period:
             for key, data, _, _ in self._chunks_and_arrays():

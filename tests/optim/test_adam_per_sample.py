@@ -305,3 +305,20 @@ def test_step_on_batch_refuses_a_foreign_model_and_a_bad_reduction():
         opt.step_on_batch(model, cross_entropy, X, y, reduction="avg")
     assert_unchanged(opt, model, before)
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_lookahead_passes_the_squares_to_a_per_sample_adam_inside_it():
+    model, X, y = problem()
+    twin = copy.deepcopy(model)
+    stats = batch_grad_stats(model, cross_entropy, X, y)
+    names = [name for name, _ in model.named_parameters()]
+    squares = [stats.sum_grad_squared[name] for name in names]
+    inner = optim.Adam(model.parameters(), lr=0.01, second_moment="per_sample")
+    wrapped = optim.Lookahead(optim.Adam(twin.parameters(), lr=0.01, second_moment="per_sample"), sync_period=2)
+    for net in (model, twin):
+        for name, param in zip(names, net.parameters()):
+            param.grad = stats.grad_sum[name].data.copy()
+    inner.step(sum_grad_squared=squares)
+    wrapped.step(sum_grad_squared=squares)  # before its first sync, Lookahead is the inner step
+    for a, b in zip(values(model), values(twin)):
+        assert np.array_equal(a, b)
