@@ -379,11 +379,27 @@ def cli_checkpoint(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def python_checkpoint(tmp_path_factory) -> bytes:
+    """A checkpoint written by ``fit`` from Python (iris, SGD, one epoch): it records no
+    command-line options."""
+    from minigrad import nn, optim
+    from minigrad.data import DataLoader, load_dataset
+    from minigrad.train import fit
+
+    path, data = tmp_path_factory.mktemp("python_checkpoint") / "run.npz", load_dataset("iris")
+    model = nn.MLP([4, 8, 3], seed=0)
+    loader = DataLoader(data.X_train, data.y_train, batch_size=64, shuffle=True, seed=0)
+    fit(model, optim.SGD(model.parameters(), lr=0.1), loader, 1, checkpoint=path, progress=False)
+    return path.read_bytes()
+
+
 @pytest.fixture
-def workspace(tmp_path, cli_checkpoint, monkeypatch, capsys) -> Path:
+def workspace(tmp_path, cli_checkpoint, python_checkpoint, monkeypatch, capsys) -> Path:
     """A folder with good and bad inputs, where any training started is a test failure."""
     capsys.readouterr()
     (tmp_path / "run.npz").write_bytes(cli_checkpoint)
+    (tmp_path / "python_run.npz").write_bytes(python_checkpoint)
     (tmp_path / "truncated.npz").write_bytes(cli_checkpoint[: len(cli_checkpoint) // 2])
     (tmp_path / "empty.npz").write_bytes(b"")
     (tmp_path / "text.npz").write_text("epoch 3, loss 0.2\n")
@@ -438,6 +454,9 @@ CLI_CASES = [
                  id="train-schedule-zero"),
     pytest.param([*TRAIN, "--resume", "{dir}/run.npz", "--weight-decay", "0.1"], 2,
                  ["--weight-decay 0.1", "run.npz ((no optimizer options))"], id="resume-other-optimizer-options"),
+    pytest.param([*TRAIN, "--optimizer", "sgd", "--resume", "{dir}/python_run.npz", "--momentum", "0.9"], 2,
+                 ["python_run.npz", "does not record the optimizer options", "momentum"],
+                 id="resume-options-not-recorded"),
     pytest.param(["compare", "--dataset", "iris", "--epochs", "1", "--optimizers", "sgd", "adagrad", "--centered"], 2,
                  ["--centered does not apply to sgd"], id="compare-option-of-none"),
     pytest.param(["sweep", "--dataset", "iris", "--lrs", "0.1", "--epochs", "1", "--optimizers", "adam", "lion",

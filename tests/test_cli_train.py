@@ -96,6 +96,24 @@ def test_resume_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert "does not record the options" in err and "different model" in err and "Traceback" not in err
 
 
+def test_optimizer_options_a_checkpoint_does_not_record_are_refused_not_silently_replaced(tmp_path, capsys):
+    from minigrad import nn, optim
+    from minigrad.data import DataLoader, load_dataset
+    from minigrad.train import fit
+
+    data, checkpoint = load_dataset("iris"), tmp_path / "run.npz"
+    model = nn.MLP([4, 8, 3])
+    loader = DataLoader(data.X_train, data.y_train, batch_size=64, shuffle=True, seed=0)
+    fit(model, optim.SGD(model.parameters(), lr=0.1), loader, 1, checkpoint=checkpoint, progress=False)
+    before = checkpoint.read_bytes()
+    argv = ["train", "--dataset", "iris", "--hidden", "8", "--optimizer", "sgd", "--epochs", "2",
+            "--momentum", "0.9", "--resume", str(checkpoint), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "does not record the optimizer options" in err and "momentum" in err and "Traceback" not in err
+    assert checkpoint.read_bytes() == before
+
+
 def test_divergence_is_reported_with_advice(capsys):
     assert main(["train", "--dataset", "iris", "--optimizer", "sgd", "--lr", "1e6", "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -88,6 +88,13 @@ def run_options(args, saved: dict | None = None, source: str = "") -> None:
     if not hasattr(args, "optimizer_options"):
         given = opts.given_options(args)
         args.optimizer_options = given or None  # None: not given (a resumed run keeps its own)
+    if source and args.optimizer_options and saved.get("optimizer_options") is None:
+        # The checkpoint's optimizer state brings its own hyperparameters back: options given
+        # now would be set and then silently replaced by the saved ones.
+        raise OptionConflict(
+            f"{source} does not record the optimizer options of its run, and its saved optimizer state "
+            f"would replace {opts.options_text(args.optimizer_options)}; leave the optimizer options out "
+            f"to continue it, or start a new run without --resume")
     names = [name for name in RUN_DEFAULTS if hasattr(args, name)]  # compare has no --optimizer
     conflicts = [(_flag(name, getattr(args, name)), _flag(name, saved[name])) for name in names
                  if saved.get(name) is not None and getattr(args, name) not in (None, saved[name])]
