@@ -8,3 +8,38 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
+
+import io  # noqa: E402  (after the environment settings above)
+
+import pytest  # noqa: E402
+
+
+class _Pipe(io.StringIO):
+    """An output stream that is not a terminal and remembers what had been flushed."""
+
+    def __init__(self):
+        super().__init__()
+        self.flushed = ""
+
+    def isatty(self):
+        return False
+
+    def flush(self):
+        self.flushed = self.getvalue()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def pipe() -> _Pipe:
+    """A stream like a pipe or a file: progress should print plain lines and flush each."""
+    return _Pipe()
+
+
+@pytest.fixture
+def terminal() -> _Terminal:
+    """A stream that says it is a terminal: progress may draw bars on it."""
+    return _Terminal()

@@ -1,5 +1,4 @@
 """Optimizer sweeps: the grid, parallel runs that agree with serial ones, Dask, results, CLI."""
-import io
 import math
 import os
 import socket
@@ -196,24 +195,10 @@ def test_plot_of_accuracy_against_lr(tmp_path, serial_rows):
 
 # ---- progress while it runs ------------------------------------------------------------------
 
-class Pipe(io.StringIO):
-    """Not a terminal; remembers what had been flushed."""
 
-    def __init__(self):
-        super().__init__()
-        self.flushed = ""
-
-    def isatty(self):
-        return False
-
-    def flush(self):
-        self.flushed = self.getvalue()
-
-
-def test_a_sweep_says_each_run_as_it_finishes_with_the_best_so_far(monkeypatch):
+def test_a_sweep_says_each_run_as_it_finishes_with_the_best_so_far(monkeypatch, pipe):
     import minigrad.sweep as sweep
 
-    pipe = Pipe()
     monkeypatch.setattr(sys, "stdout", pipe)
     real_train_run, flushed_before_each_run = sweep.train_run, []
 
@@ -236,22 +221,18 @@ def test_a_sweep_says_each_run_as_it_finishes_with_the_best_so_far(monkeypatch):
         assert f"accuracy {accuracies[index]:.4f}" in line
 
 
-def test_a_sweep_on_a_terminal_draws_runs_done_and_the_best(monkeypatch):
+def test_a_sweep_on_a_terminal_draws_runs_done_and_the_best(monkeypatch, terminal):
     from minigrad.sweep import SweepProgress
 
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
 
-    screen = Terminal()
-    progress = SweepProgress(2, stream=screen)
+    progress = SweepProgress(2, stream=terminal)
     progress.start()
-    assert "sweep:   0%" in screen.getvalue() and "0/2" in screen.getvalue()
+    assert "sweep:   0%" in terminal.getvalue() and "0/2" in terminal.getvalue()
     for lr, accuracy in [(0.1, 0.5), (0.01, 0.75)]:
         progress.add({"optimizer": "adam", "lr": lr, "seed": 0, "accuracy": accuracy, "diverged": False,
                       "seconds": 0.1})
     progress.close()
-    final = screen.getvalue().split("\r")[-1]
+    final = terminal.getvalue().split("\r")[-1]
     assert "2/2" in final and "best adam lr=0.01 seed=0 0.7500" in final
 
 

@@ -36,25 +36,6 @@ def train(iris, epochs=3, **options):
     return fit(model, optim.Adam(model.parameters(), lr=0.01), loader, epochs, **options)
 
 
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-class Pipe(io.StringIO):
-    """A stream that is not a terminal and remembers what had been flushed, and when."""
-
-    def __init__(self):
-        super().__init__()
-        self.flushed = ""
-
-    def isatty(self):
-        return False
-
-    def flush(self):
-        self.flushed = self.getvalue()
-
-
 # ---- where the output is not a terminal: one plain line per epoch --------------------------
 
 def test_fit_prints_one_plain_line_per_epoch_when_stdout_is_not_a_terminal(iris, capsys):
@@ -67,8 +48,7 @@ def test_fit_prints_one_plain_line_per_epoch_when_stdout_is_not_a_terminal(iris,
     assert not CONTROL.search("\n".join(lines))
 
 
-def test_each_line_is_flushed_when_its_epoch_ends(iris, monkeypatch):
-    pipe = Pipe()
+def test_each_line_is_flushed_when_its_epoch_ends(iris, monkeypatch, pipe):
     monkeypatch.setattr(sys, "stdout", pipe)
     seen = []
 
@@ -85,8 +65,7 @@ def test_progress_false_prints_nothing(iris, capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_a_named_progress_names_every_line_and_early_stopping_is_said(iris):
-    pipe = Pipe()
+def test_a_named_progress_names_every_line_and_early_stopping_is_said(iris, pipe):
     history = train(iris, epochs=50, progress=Progress("Adam (lr=0.01)", stream=pipe),
                     early_stopping=EarlyStopping(patience=1, monitor="train_loss", min_delta=10.0))
     lines = pipe.getvalue().splitlines()
@@ -95,14 +74,12 @@ def test_a_named_progress_names_every_line_and_early_stopping_is_said(iris):
     assert lines[2] == "Adam (lr=0.01)  stopped early after epoch 2 of 50"
 
 
-def test_a_resumed_run_counts_on_from_its_checkpoint(iris, tmp_path):
+def test_a_resumed_run_counts_on_from_its_checkpoint(iris, tmp_path, pipe, terminal):
     train(iris, epochs=2, checkpoint=tmp_path / "run.npz", progress=False)
-    pipe = Pipe()
     train(iris, epochs=4, resume=tmp_path / "run.npz", progress=Progress(stream=pipe))
     assert [line.split()[1] for line in pipe.getvalue().splitlines()] == ["3/4", "4/4"]
-    screen = Terminal()
-    train(iris, epochs=4, resume=tmp_path / "run.npz", progress=Progress(stream=screen))
-    counts = re.findall(r"\| (\d+)/28 ", screen.getvalue())  # 7 steps an epoch
+    train(iris, epochs=4, resume=tmp_path / "run.npz", progress=Progress(stream=terminal))
+    counts = re.findall(r"\| (\d+)/28 ", terminal.getvalue())  # 7 steps an epoch
     assert counts[0] == "14" and counts[-1] == "28"
 
 
@@ -119,24 +96,22 @@ def test_bad_progress_arguments_are_refused_before_training(iris):
 
 # ---- on a terminal: a bar, and the epoch lines above it ------------------------------------
 
-def test_on_a_terminal_a_bar_runs_under_the_epoch_lines(iris):
-    screen = Terminal()
-    train(iris, epochs=3, progress=Progress(stream=screen))
-    shown = screen.getvalue()
+def test_on_a_terminal_a_bar_runs_under_the_epoch_lines(iris, terminal):
+    train(iris, epochs=3, progress=Progress(stream=terminal))
+    shown = terminal.getvalue()
     assert "\r" in shown and "training:" in shown and "21/21" in shown  # 3 epochs of 7 steps
     assert "epoch 3/3, loss" in shown  # the bar's postfix
     final_lines = [chunk.split("\r")[-1] for chunk in shown.split("\n")]
     assert sum(bool(EPOCH_LINE.match(line)) for line in final_lines) == 3
 
 
-def test_the_bar_is_closed_when_training_fails(iris):
-    screen = Terminal()
-    progress = Progress(stream=screen)
+def test_the_bar_is_closed_when_training_fails(iris, terminal):
+    progress = Progress(stream=terminal)
     model = nn.MLP([4, 64, 3], seed=0)
     loader = DataLoader(iris.X_train, iris.y_train, batch_size=16, shuffle=True, seed=0)
     with pytest.raises(DivergenceError):
         fit(model, optim.SGD(model.parameters(), lr=1e6), loader, 20, progress=progress)
-    assert progress._bar is None and screen.getvalue().endswith("\n")
+    assert progress._bar is None and terminal.getvalue().endswith("\n")
 
 
 def test_in_a_notebook_the_widget_is_the_display(iris, monkeypatch, capsys):
@@ -160,10 +135,9 @@ def test_in_a_notebook_the_widget_is_the_display(iris, monkeypatch, capsys):
     assert progress._shown == "notebook"
 
 
-def test_the_first_progress_bar_interface_still_works():
+def test_the_first_progress_bar_interface_still_works(pipe):
     from minigrad.train import History
 
-    pipe = Pipe()
     bar = ProgressBar(2, stream=pipe)
     history = History()
     for epoch in (1, 2):
@@ -178,18 +152,16 @@ def test_the_first_progress_bar_interface_still_works():
 
 # ---- work that reports no progress of its own ----------------------------------------------
 
-def test_working_says_once_in_a_pipe_and_shows_the_time_on_a_terminal():
-    pipe = Pipe()
+def test_working_says_once_in_a_pipe_and_shows_the_time_on_a_terminal(pipe, terminal):
     with working("rendering x.gif", stream=pipe):
         pass
     assert pipe.getvalue() == "rendering x.gif ...\n" and pipe.flushed == pipe.getvalue()
     def tickers():
         return [thread for thread in threading.enumerate() if thread.name == "minigrad-progress"]
 
-    screen = Terminal()
-    with working("rendering x.gif", stream=screen):
+    with working("rendering x.gif", stream=terminal):
         assert len(tickers()) == 1
-    assert "rendering x.gif ... 00:00" in screen.getvalue()
+    assert "rendering x.gif ... 00:00" in terminal.getvalue()
     assert tickers() == []  # the ticking thread has ended
 
 
