@@ -34,7 +34,7 @@ import numpy as np
 
 from minigrad import optim
 from minigrad.lab.functions import Objective, get_function
-from minigrad.lab.run import Trajectory, optimizer_class
+from minigrad.lab.run import Trajectory, copy_state, optimizer_class
 from minigrad.optim import functional as F
 from minigrad.tensor import Tensor
 
@@ -121,7 +121,7 @@ def initial_state(trajectory) -> dict[str, Any]:
     rule = rule_of(cls)
     if rule is None:
         return {}
-    return _copy(rule.init(point, **_arguments(rule.init, trajectory.hyperparameters)))
+    return copy_state(rule.init(point, **_arguments(rule.init, trajectory.hyperparameters)))
 
 
 def states_from_zero(trajectory) -> list[dict[str, Any]]:
@@ -148,7 +148,7 @@ def replayed_traces(trajectory) -> list[dict[str, np.ndarray] | None]:
         if trajectory.lrs[t] is not None:
             group["lr"] = trajectory.lrs[t]  # a scheduler's lr of this step
         param = np.array(trajectory.points[t - 1], dtype=np.float64, copy=True)
-        state = _copy(states[t - 1])
+        state = copy_state(states[t - 1])
         trace: dict[str, np.ndarray] = {}
         try:
             with np.errstate(all="ignore"):
@@ -159,12 +159,6 @@ def replayed_traces(trajectory) -> list[dict[str, np.ndarray] | None]:
         if np.array_equal(param, trajectory.points[t], equal_nan=True) and _same_state(state, states[t]):
             traces[t] = trace
     return traces
-
-
-def _copy(state: dict | None) -> dict[str, Any]:
-    if not state:
-        return {}
-    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
 
 
 def _same_state(replayed: dict, recorded: dict) -> bool:

@@ -208,7 +208,7 @@ def run(
     step_grads = []
     for t in range(1, steps + 1):
         lr = float(group["lr"])
-        state_before = _copy_state(opt.state.get(param)) or recorder.states[0]
+        state_before = copy_state(opt.state.get(param)) or recorder.states[0]
         if generator is not None:
             _add_noise(param, noise * generator.standard_normal(objective.dim))
         grad = np.array(param.grad, dtype=np.float64, copy=True)
@@ -218,7 +218,7 @@ def run(
         else:
             opt.step()
         recorder.lrs.append(lr)
-        recorder.states.append(_copy_state(opt.state[param]))
+        recorder.states.append(copy_state(opt.state[param]))
         recorder.traces.append(_traced_replay(opt, group, recorder.points[-1], grad, state_before, param.data))
         opt.zero_grad()
         recorder.record_point()
@@ -310,10 +310,10 @@ class _Recorder:
             return {}
         init = getattr(F, f"{rule.__name__}_init")
         state = init(self.param.data, **_arguments_of(init, group))
-        return _copy_state(state)
+        return copy_state(state)
 
 
-def _copy_state(state: dict | None) -> dict[str, Any]:
+def copy_state(state: dict | None) -> dict[str, Any]:
     """A snapshot of an optimizer's state: arrays copied, and lists of arrays too (L-BFGS's
     history), so later steps do not change what an earlier step recorded."""
     if not state:
@@ -349,7 +349,7 @@ def _traced_replay(opt, group, point_before, grad, state_before, point_after) ->
     if rule is None:
         return None
     param = np.array(point_before, copy=True)
-    state = _copy_state(state_before)
+    state = copy_state(state_before)
     trace: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         rule(param, grad, state, trace=trace, **_arguments_of(rule, group))
