@@ -109,6 +109,10 @@ def set_threads(threads: int, torch_too: bool = True) -> dict:
     """Give NumPy's BLAS (and OpenMP) and PyTorch the same number of threads."""
     from threadpoolctl import threadpool_limits
 
+    # minigrad's SGD and L-BFGS call SciPy's BLAS (its own OpenBLAS, loaded on first use):
+    # load it now, or the limit, which only reaches libraries already loaded, would miss it.
+    import scipy.linalg.blas  # noqa: F401
+
     # Kept alive for the whole process: the limit holds while this object exists.
     set_threads.limiter = threadpool_limits(limits=threads)
     torch = torch_or_none() if torch_too else None

@@ -36,12 +36,14 @@ many (LAMB's per-tensor norms are summed by one routine in both cases).
 Where a rule is PyTorch's, it also does PyTorch's operations in PyTorch's order (a moving
 average is ``lerp`` as PyTorch computes it, ``addcmul`` is ``x + (value * a) * b``, ``addcdiv``
 is ``x + (value * a) / b``, ...): in float64 a trajectory then follows PyTorch's to the last
-bit, step after step, even where the dynamics amplify every rounding difference. Two things
-of PyTorch's CPU build are not operation order and are not followed: its vectorized kernels
-fuse ``x + a * b`` into one rounding (FMA) on CPUs that have it, and its float64 ``sqrt``
-(Intel MKL's) is off by one unit in the last place for about 1% of inputs; NumPy's sqrt is
-correctly rounded. ``tests/optim/test_exactness.py`` checks the order against a PyTorch run
-without FMA and with a correctly rounded sqrt.
+bit, step after step, even where the dynamics amplify every rounding difference. PyTorch's
+vectorized CPU kernels fuse ``x + a * b`` into one rounding (FMA) on CPUs that have it; NumPy
+has no such operation, so most rules round ``a * b`` and the sum apart, as PyTorch's plain
+kernels do. SGD and L-BFGS, whose every array operation is such an add, use BLAS axpy instead
+(``_add_scaled_``): one pass, one rounding, as stock PyTorch. PyTorch's float64 ``sqrt`` and
+``dot`` (Intel MKL's) differ from NumPy's in the last bit for some inputs; NumPy's sqrt is
+correctly rounded. ``tests/optim/test_exactness.py`` checks SGD and L-BFGS against PyTorch's
+stock kernels and the other rules against its plain ones, with NumPy's sqrt and dot.
 """
 from __future__ import annotations
 
@@ -117,6 +119,35 @@ def _record(trace: dict | None, **values) -> None:
         trace[name] = np.array(value, copy=True)
 
 
+_AXPY: dict[np.dtype, Any] = {}  # dtype -> BLAS axpy, found on first use (importing SciPy's BLAS takes 0.2 s)
+
+
+def _add_scaled_(target: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
+    """target <- target + alpha * x, in place, each element rounded once (a fused multiply-add),
+    as PyTorch's vectorized CPU kernels round ``target.add_(x, alpha=alpha)`` on CPUs with FMA.
+
+    BLAS axpy does it in one pass over the arrays, where NumPy needs two (alpha * x into a
+    scratch array, then the add): on a parameter of a million numbers that pass is most of an
+    SGD step. Arrays other than float32/float64, of two dtypes, or alpha = 0 (0 * inf must
+    stay NaN, as in PyTorch; BLAS skips the product) take NumPy's two roundings."""
+    if target.size == 0:
+        return target
+    axpy = _AXPY.get(target.dtype) if x.dtype == target.dtype and alpha != 0 else None
+    if axpy is None:
+        if alpha == 0 or x.dtype != target.dtype or target.dtype not in (np.float32, np.float64):
+            target += np.multiply(x, alpha, dtype=target.dtype)
+            return target
+        from scipy.linalg import blas
+
+        axpy = _AXPY[target.dtype] = blas.get_blas_funcs("axpy", dtype=target.dtype)
+    contiguous = target.flags.c_contiguous and target.flags.writeable
+    flat = target.reshape(-1) if contiguous else np.ascontiguousarray(target).reshape(-1)
+    result = axpy(np.ravel(x), flat, a=alpha)
+    if result is not flat or not contiguous:  # SciPy wrote into a copy: bring it back
+        np.copyto(target, result.reshape(target.shape))
+    return target
+
+
 # PyTorch's elementwise operations, in its order of rounding (what makes the last bit agree).
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> np.ndarray:
@@ -174,39 +205,47 @@ def sgd(
         slides' EMA (ema=True):  v_0 = 0;  v_t = mu * v_{t-1} + (1 - mu) * g_t
         direction d = g + mu * b (nesterov) or d = b;      param <- param - lr * d
 
-    Trace: ``grad`` (effective g), ``velocity`` (b or v), ``update`` (-lr * d).
+    Every ``x + a * y`` above (weight decay, the damped or EMA gradient, Nesterov's g + mu * b,
+    the step) is one fused multiply-add, as PyTorch's ``add(..., alpha=a)`` rounds it on CPUs
+    with FMA: the same bits as stock PyTorch, and one pass over the arrays each.
+    Trace: ``grad`` (effective g), ``velocity`` (b or v), ``update`` (-lr * d, rounded).
     """
     work, spare = _scratch(param, scratch)
-    g = _effective_grad(param, grad, weight_decay, maximize, out=work)
+    g = _sgd_effective_grad(param, grad, weight_decay, maximize, out=work)
     direction = g
     if momentum != 0:
         velocity = state["momentum_buffer"]
         if ema:
             velocity *= momentum
-            np.multiply(g, 1.0 - momentum, out=spare)
-            velocity += spare
+            _add_scaled_(velocity, g, 1.0 - momentum)
         elif state["step"] == 0:
             velocity[...] = g  # PyTorch: the buffer starts as the first gradient, undamped
         else:
             velocity *= momentum
-            if dampening == 0:
-                velocity += g
-            else:
-                np.multiply(g, 1.0 - dampening, out=spare)
-                velocity += spare
+            _add_scaled_(velocity, g, 1.0 - dampening)  # alpha 1 without dampening: the plain sum
         if nesterov:
-            np.multiply(velocity, momentum, out=spare)
-            spare += g
-            direction = spare
+            np.copyto(spare, g)
+            direction = _add_scaled_(spare, velocity, momentum)
         else:
             direction = velocity
     state["step"] += 1
-    np.multiply(direction, -lr, out=work)
     if trace is not None:
-        _record(trace, grad=g, update=work)
+        _record(trace, grad=g, update=np.multiply(direction, -lr))
         if momentum != 0:
             _record(trace, velocity=state["momentum_buffer"])
-    param += work
+    _add_scaled_(param, direction, -lr)
+
+
+def _sgd_effective_grad(param, grad, weight_decay: float, maximize: bool, out: np.ndarray) -> np.ndarray:
+    """g <- -grad if maximizing, then g <- g + weight_decay * param as PyTorch's SGD adds it
+    (``grad.add(param, alpha=weight_decay)``, one rounding), without touching grad."""
+    if weight_decay == 0:
+        return np.negative(grad, out=out) if maximize else grad
+    if maximize:
+        np.negative(grad, out=out)
+    else:
+        np.copyto(out, grad)
+    return _add_scaled_(out, param, weight_decay)
 
 
 # ---- AdaGrad -------------------------------------------------------------------------------
@@ -968,10 +1007,9 @@ def strong_wolfe(evaluate, t: float, d: np.ndarray, loss: float, grad: np.ndarra
     return new_loss, new_grad, t, evaluations
 
 
-def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int, tmp: np.ndarray) -> np.ndarray:
+def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int) -> np.ndarray:
     """Update the (s, y) memory with the last step, then d = -H g by the two-loop recursion.
-    ``tmp`` (like ``grad``) is overwritten; each x += a * v is PyTorch's x.add_(v, alpha=a),
-    a * v rounded, then added, with no array made for it."""
+    Each x += a * v is PyTorch's x.add_(v, alpha=a): one pass, rounded once."""
     if state["n_iter"] == 1:
         state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
         return np.negative(grad)
@@ -990,11 +1028,11 @@ def _lbfgs_direction(grad: np.ndarray, state: State, history_size: int, tmp: np.
     q = np.negative(grad)
     for i in range(len(old_dirs) - 1, -1, -1):
         alphas[i] = float(np.dot(old_stps[i], q)) * ro[i]
-        q += np.multiply(old_dirs[i], -alphas[i], out=tmp)
+        _add_scaled_(q, old_dirs[i], -alphas[i])
     r = np.multiply(q, state["H_diag"], out=q)
     for i in range(len(old_dirs)):
         beta = float(np.dot(old_dirs[i], r)) * ro[i]
-        r += np.multiply(old_stps[i], alphas[i] - beta, out=tmp)
+        _add_scaled_(r, old_stps[i], alphas[i] - beta)
     return r
 
 
@@ -1030,6 +1068,8 @@ def lbfgs(
     loss falls below tolerance_change, or when d is no longer a descent direction. State
     (PyTorch's keys): ``func_evals``, ``n_iter`` (over all calls), ``d``, ``t``, ``old_dirs``
     (y), ``old_stps`` (s), ``ro`` (1 / y.s), ``H_diag``, ``prev_flat_grad``, ``prev_loss``.
+    Every x + a * v (the two-loop recursion, the step) is one fused multiply-add, as PyTorch's
+    ``add_(v, alpha=a)`` rounds it on CPUs with FMA.
     If ``closure`` raises, ``param`` and ``state`` are left as they were.
     Trace: ``direction`` and ``step_size`` of the last iteration, ``evaluations``.
     """
@@ -1062,7 +1102,7 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
         return first_loss
     for iteration in range(1, max_iter + 1):
         state["n_iter"] += 1
-        d = _lbfgs_direction(grad, state, history_size, tmp)
+        d = _lbfgs_direction(grad, state, history_size)
         state["prev_flat_grad"] = np.array(grad, copy=True)  # a new array: a failed call restores the old
         state["prev_loss"] = loss
         if state["n_iter"] == 1:
@@ -1077,7 +1117,8 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
             start = np.array(param, copy=True)
 
             def along_d(step: float):
-                np.add(start, step * d, out=param)
+                np.copyto(param, start)
+                _add_scaled_(param, d, step)
                 try:
                     return closure()
                 finally:
@@ -1086,10 +1127,10 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
             loss, grad, t, spent = strong_wolfe(along_d, t, d, loss, grad, gtd, tolerance_change=tolerance_change,
                                                 max_ls=max_eval - evaluations)
             state["t"] = t
-            param += t * d
+            _add_scaled_(param, d, t)
             converged = np.max(np.abs(grad)) <= tolerance_grad
         else:
-            param += np.multiply(d, t, out=tmp)
+            _add_scaled_(param, d, t)
             spent = 0
             converged = False
             if iteration != max_iter:  # the last iteration's loss is the next call's first

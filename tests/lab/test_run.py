@@ -1,4 +1,6 @@
 """run(): the real optimizer on a test function, every step recorded; divergence reported."""
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -154,7 +156,10 @@ def test_noise_is_added_to_each_gradient_from_the_seed_and_the_same_seed_repeats
     draws = np.random.default_rng(3).standard_normal((20, 2))
     assert noisy.noise == 0.5 and noisy.step_grads.shape == (20, 2)
     assert np.array_equal(noisy.step_grads, noisy.grads[:-1] + 0.5 * draws)  # grads: the true f'(x_t)
-    assert np.array_equal(noisy.points[1:], noisy.points[:-1] - 0.1 * noisy.step_grads)  # SGD used them
+    # SGD used them: x - 0.1 g, rounded once (as PyTorch's add with alpha), computed exactly here
+    fused = [[float(Fraction(x) - Fraction(0.1) * Fraction(g)) for x, g in zip(row, grad)]
+             for row, grad in zip(noisy.points[:-1].tolist(), noisy.step_grads.tolist())]
+    assert np.array_equal(noisy.points[1:], np.array(fused))
     again = run("bowl", "sgd", None, 20, lr=0.1, noise=0.5, seed=3)
     assert np.array_equal(again.points, noisy.points) and np.array_equal(again.step_grads, noisy.step_grads)
     other = run("bowl", "sgd", None, 20, lr=0.1, noise=0.5, seed=4)

@@ -5,12 +5,19 @@ The check runs on a double well per coordinate (gradient p^3 - c p) with step si
 the run chaotic: a change of one unit in the last place of the start grows past 1e-6 within
 the run (checked below, so the agreement cannot come from dynamics that forget differences).
 
-Two things of PyTorch's CPU build are not operation order, and no NumPy code reproduces them:
-its vectorized kernels fuse ``x + a * b`` (add with alpha, addcmul, lerp) into one rounding
-(FMA) on CPUs that have it, and its float64 ``sqrt`` (Intel MKL's) is one unit in the last
-place off for about 1% of inputs. Either makes a chaotic run drift apart within a few dozen
-steps. So PyTorch runs in a child process with ``ATEN_CPU_CAPABILITY=default`` (its plain
-kernels, one rounding per operation) and a correctly rounded ``Tensor.sqrt``.
+Three things of PyTorch's CPU build are not operation order. Its vectorized kernels fuse
+``x + a * b`` (add with alpha, addcmul, lerp) into one rounding (FMA) on CPUs that have it; its
+float64 ``sqrt`` (Intel MKL's) is one unit in the last place off for about 1% of inputs; and
+its ``dot`` (MKL's) sums in its own order. Each makes a chaotic run drift apart within a few
+dozen steps. So PyTorch runs in a child process, with NumPy's sqrt and dot in place of its
+own, in one of two modes:
+
+- ``plain``: ``ATEN_CPU_CAPABILITY=default`` (its plain kernels, one rounding per operation),
+  for the optimizers whose rules are NumPy expressions (every one but SGD and L-BFGS);
+- ``fused``: its stock kernels, for SGD and L-BFGS, which add ``x + a * v`` as PyTorch's
+  ``x.add_(v, alpha=a)`` rounds it on such a CPU, once (BLAS axpy; see
+  ``minigrad.optim.functional._add_scaled_``). Skipped where either side rounds twice.
+
 Running this file as a script is that child: it prints PyTorch's trajectories as JSON.
 """
 import json
@@ -24,6 +31,9 @@ import pytest
 SHAPES = [(3, 4), (4,), (2,)]
 STEPS = 300
 CHECKPOINTS = (0, 1, 2, 10, 50, 100, 200, STEPS - 1)
+
+# Optimizers whose adds are fused (checked against PyTorch's stock kernels).
+FUSED = {"SGD", "LBFGS"}
 
 # (case id, minigrad class, torch class, options, chaotic). With maximize=True the gradient
 # is negated, so the dynamics stay the same. A chaotic case must also show that an ulp-level
@@ -60,9 +70,9 @@ CASES = [
 ]
 
 
-# L-BFGS on the 2-D Rosenbrock function from (-1.2, 1): 12 calls of step(closure). On two
-# coordinates NumPy's dot products and sums round as PyTorch's do (on longer vectors their
-# summation orders differ; tests/optim/test_lbfgs.py compares those to 1e-5).
+# L-BFGS on the 2-D Rosenbrock function from (-1.2, 1): 12 calls of step(closure), against
+# PyTorch with NumPy's dot (MKL's dot rounded differently even on two coordinates on one of
+# the CPUs this ran on; tests/optim/test_lbfgs.py compares long vectors to 1e-5).
 LBFGS_CASES = [
     ("lbfgs", {"lr": 0.5, "history_size": 3, "max_iter": 7}),
     ("lbfgs-lr1", {"lr": 1.0}),  # jumps to (19.6, 43.5) and back: sensitive to every rounding
@@ -90,13 +100,23 @@ def gradient(p: np.ndarray, c: np.ndarray, options: dict) -> np.ndarray:
     return -g if options.get("maximize") else g
 
 
-def torch_trajectories() -> dict:
-    """The child process: PyTorch's plain kernels, a correctly rounded sqrt, every case."""
+def rounds_once(add_scaled) -> bool:
+    """Whether ``add_scaled(target, x, alpha)`` (target <- target + alpha * x) rounds once:
+    (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 needs one bit more than a float32 has."""
+    x = np.array([1 + 2.0**-12], dtype=np.float32)
+    target = np.array([-1.0], dtype=np.float32)
+    return float(add_scaled(target, x, float(x[0]))[0]) == 2.0**-11 + 2.0**-24
+
+
+def torch_trajectories(mode: str) -> dict:
+    """The child process: PyTorch with NumPy's sqrt and dot, every case of ``mode``."""
     import torch
 
-    if torch.backends.cpu.get_cpu_capability() != "DEFAULT":
-        return {"skip": f"PyTorch ignored ATEN_CPU_CAPABILITY=default "
-                        f"(runs {torch.backends.cpu.get_cpu_capability()})"}
+    capability = torch.backends.cpu.get_cpu_capability()
+    if mode == "plain" and capability != "DEFAULT":
+        return {"skip": f"PyTorch ignored ATEN_CPU_CAPABILITY=default (runs {capability})"}
+    if mode == "fused" and not rounds_once(lambda t, x, a: torch.from_numpy(t).add_(torch.from_numpy(x), alpha=a)):
+        return {"skip": f"PyTorch's add with alpha rounds twice on this CPU (its kernels: {capability})"}
 
     def sqrt(self):
         return torch.from_numpy(np.asarray(np.sqrt(self.detach().numpy())))
@@ -105,11 +125,16 @@ def torch_trajectories() -> dict:
         self.copy_(sqrt(self))
         return self
 
-    torch.Tensor.sqrt, torch.Tensor.sqrt_ = sqrt, sqrt_
+    def dot(self, other):
+        return torch.from_numpy(np.asarray(np.dot(self.detach().numpy(), other.detach().numpy())))
+
+    torch.Tensor.sqrt, torch.Tensor.sqrt_, torch.Tensor.dot = sqrt, sqrt_, dot
     # NAdam's mu_product, ASGD's eta and mu: float64 as minigrad's Python floats (see ASGD).
     torch.set_default_dtype(torch.float64)
     result = {}
-    for case_id, _, torch_name, options, _ in CASES:
+    for case_id, minigrad_name, torch_name, options, _ in CASES:
+        if (minigrad_name in FUSED) != (mode == "fused"):
+            continue
         start, curvature = start_and_curvature()
         params = [torch.tensor(p.copy(), requires_grad=True) for p in start]
         optimizer = getattr(torch.optim, torch_name)(params, **options)
@@ -123,7 +148,7 @@ def torch_trajectories() -> dict:
                 checkpoints[step] += [optimizer.state[p]["ax"].numpy().ravel().tolist()
                                       for p in params if "ax" in optimizer.state[p]]
         result[case_id] = checkpoints
-    for case_id, options in LBFGS_CASES:
+    for case_id, options in LBFGS_CASES if mode == "fused" else ():
         point = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
         optimizer = torch.optim.LBFGS([point], **options)
 
@@ -136,16 +161,48 @@ def torch_trajectories() -> dict:
     return result
 
 
-@pytest.fixture(scope="module")
-def reference():
+def run_child(mode: str) -> dict:
     pytest.importorskip("torch")
-    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
-    done = subprocess.run([sys.executable, __file__], env=env, capture_output=True, text=True, timeout=600)
+    env = dict(os.environ)
+    env.pop("ATEN_CPU_CAPABILITY", None)
+    if mode == "plain":
+        env["ATEN_CPU_CAPABILITY"] = "default"
+    done = subprocess.run([sys.executable, __file__, mode], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     if "skip" in result:
         pytest.skip(result["skip"])
     return result
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return run_child("plain")
+
+
+@pytest.fixture(scope="module")
+def fused_reference():
+    from minigrad.optim.functional import _add_scaled_
+
+    if not rounds_once(_add_scaled_):
+        pytest.skip("this machine's BLAS axpy rounds twice (no FMA kernel): SGD and L-BFGS round as "
+                    "PyTorch's plain kernels here, not as its stock ones")
+    return run_child("fused")
+
+
+def test_the_fused_add_rounds_once_like_pytorch_and_the_plain_kernels_twice():
+    """What the two references rest on, shown on one number."""
+    torch = pytest.importorskip("torch")
+    from minigrad.optim.functional import _add_scaled_
+
+    def plain(target, x, alpha):
+        target += np.multiply(x, alpha)
+        return target
+
+    assert not rounds_once(plain)
+    if not rounds_once(lambda t, x, a: torch.from_numpy(t).add_(torch.from_numpy(x), alpha=a)):
+        pytest.skip("PyTorch's add with alpha rounds twice on this CPU")
+    assert rounds_once(_add_scaled_)
 
 
 def our_trajectory(minigrad_name: str, options: dict) -> dict:
@@ -168,7 +225,8 @@ def our_trajectory(minigrad_name: str, options: dict) -> dict:
 
 
 @pytest.mark.parametrize("case_id, minigrad_name, torch_name, options, chaotic", CASES, ids=[c[0] for c in CASES])
-def test_trajectory_agrees_with_pytorch_bit_for_bit(reference, case_id, minigrad_name, torch_name, options, chaotic):
+def test_trajectory_agrees_with_pytorch_bit_for_bit(request, case_id, minigrad_name, torch_name, options, chaotic):
+    reference = request.getfixturevalue("fused_reference" if minigrad_name in FUSED else "reference")
     ours = our_trajectory(minigrad_name, options)
     assert all(np.isfinite(p).all() for p in ours[str(STEPS - 1)]), f"{case_id} diverged"
     for step, theirs in reference[case_id].items():
@@ -183,7 +241,7 @@ def test_trajectory_agrees_with_pytorch_bit_for_bit(reference, case_id, minigrad
 
 
 @pytest.mark.parametrize("case_id, options", LBFGS_CASES, ids=[c[0] for c in LBFGS_CASES])
-def test_lbfgs_agrees_with_pytorch_bit_for_bit(reference, case_id, options):
+def test_lbfgs_agrees_with_pytorch_bit_for_bit(fused_reference, case_id, options):
     import minigrad as mg
     from minigrad import optim
 
@@ -197,9 +255,9 @@ def test_lbfgs_agrees_with_pytorch_bit_for_bit(reference, case_id, options):
 
     ours = [[*point.data.tolist(), optimizer.step(closure)] for _ in range(LBFGS_CALLS)]
     # each row: the point before the call, then the loss the call returns
-    assert ours == reference[case_id]
+    assert ours == fused_reference[case_id]
     assert np.abs(point.data - 1).max() < 1e-3
 
 
 if __name__ == "__main__":
-    print(json.dumps(torch_trajectories()))
+    print(json.dumps(torch_trajectories(sys.argv[1])))
