@@ -212,6 +212,8 @@ def sgd(
     """
     work, spare = _scratch(param, scratch)
     g = _sgd_effective_grad(param, grad, weight_decay, maximize, out=work)
+    if trace is not None:
+        _record(trace, grad=g)
     direction = g
     if momentum != 0:
         velocity = state["momentum_buffer"]
@@ -223,14 +225,15 @@ def sgd(
         else:
             velocity *= momentum
             _add_scaled_(velocity, g, 1.0 - dampening)  # alpha 1 without dampening: the plain sum
-        if nesterov:
-            np.copyto(spare, g)
-            direction = _add_scaled_(spare, velocity, momentum)
+        if nesterov:  # d = g + mu * b, written over g when g is this step's scratch array
+            if g is not work:
+                np.copyto(spare, g)
+            direction = _add_scaled_(work if g is work else spare, velocity, momentum)
         else:
             direction = velocity
     state["step"] += 1
     if trace is not None:
-        _record(trace, grad=g, update=np.multiply(direction, -lr))
+        _record(trace, update=np.multiply(direction, -lr))
         if momentum != 0:
             _record(trace, velocity=state["momentum_buffer"])
     _add_scaled_(param, direction, -lr)
@@ -1075,11 +1078,11 @@ def lbfgs(
     """
     if max_eval is None:
         max_eval = max_iter * 5 // 4
-    start_param = np.array(param, copy=True)  # also the scratch array of the iterations
+    start_param = np.array(param, copy=True)
     start_state = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     try:
         return _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad,
-                                 tolerance_change, history_size, line_search_fn, trace, np.empty_like(param))
+                                 tolerance_change, history_size, line_search_fn, trace)
     except BaseException:
         np.copyto(param, start_param)
         state.clear()
@@ -1087,18 +1090,19 @@ def lbfgs(
         raise
 
 
-def _largest_magnitude(x: np.ndarray, tmp: np.ndarray) -> float:
-    """max |x| (exact: no rounding), through ``tmp``."""
-    return np.abs(x, out=tmp).max()
+def _largest_magnitude(x: np.ndarray):
+    """max |x|, exactly (as max(abs(x)), NaN if x has one), from two passes that only read x."""
+    high, low = x.max(), x.min()
+    return high if high >= -low else -low
 
 
 def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
-                      history_size, line_search_fn, trace, tmp) -> float:
+                      history_size, line_search_fn, trace) -> float:
     first_loss, grad = closure()
     loss = first_loss
     evaluations = 1
     state["func_evals"] += 1
-    if _largest_magnitude(grad, tmp) <= tolerance_grad:
+    if _largest_magnitude(grad) <= tolerance_grad:
         return first_loss
     for iteration in range(1, max_iter + 1):
         state["n_iter"] += 1
@@ -1128,21 +1132,22 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
                                                 max_ls=max_eval - evaluations)
             state["t"] = t
             _add_scaled_(param, d, t)
-            converged = np.max(np.abs(grad)) <= tolerance_grad
+            converged = _largest_magnitude(grad) <= tolerance_grad
         else:
             _add_scaled_(param, d, t)
             spent = 0
             converged = False
             if iteration != max_iter:  # the last iteration's loss is the next call's first
                 loss, grad = closure()
-                converged = _largest_magnitude(grad, tmp) <= tolerance_grad
+                converged = _largest_magnitude(grad) <= tolerance_grad
                 spent = 1
         evaluations += spent
         state["func_evals"] += spent
         if trace is not None:
             _record(trace, direction=d, step_size=t, evaluations=evaluations)
         if (iteration == max_iter or evaluations >= max_eval or converged
-                or _largest_magnitude(np.multiply(d, t, out=tmp), tmp) <= tolerance_change
+                # max |t d_i| = |t| max |d_i|, rounded the same (rounding keeps the order)
+                or d.dtype.type(abs(t)) * _largest_magnitude(d) <= tolerance_change
                 or abs(loss - state["prev_loss"]) < tolerance_change):
             break
     return first_loss
