@@ -183,8 +183,11 @@ class Tensor:
             seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # the usual loss.backward()
         else:
             (seed,) = autograd.seed_gradients((self,), (gradient,), create_graph)
-        chosen = None if inputs is None else autograd.tensor_sequence(inputs, "inputs")
         retain = create_graph if retain_graph is None else retain_graph
+        if inputs is None and not create_graph:  # the usual loss.backward(): straight to the engine
+            autograd._backward((self,), (seed,), retain, False, None, True, None)
+            return
+        chosen = None if inputs is None else autograd.tensor_sequence(inputs, "inputs")
         autograd.run_backward(self, seed, retain_graph=retain, create_graph=create_graph, inputs=chosen)
 
     def detach(self) -> "Tensor":

@@ -518,7 +518,10 @@ class Optimizer:
             chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
         else:
             chunk_state = {"step": counters[0], **chunk.buffers}
-        self._update_chunk(chunk, chunk_state, group)
+        if self._elementwise and not self._step_inputs and chunk.data.size < 2 * (BLOCK_BYTES // chunk.data.itemsize):
+            self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch)  # small: the rule itself
+        else:
+            self._update_chunk(chunk, chunk_state, group)
         new_step = chunk_state["step"]
         for state in states:
             state["step"] = new_step
