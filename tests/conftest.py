@@ -9,9 +9,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-import io  # noqa: E402  (after the environment settings above)
+import importlib.util  # noqa: E402  (after the environment settings above)
+import io  # noqa: E402
 
 import pytest  # noqa: E402
+
+
+def missing_modules(*names: str) -> list[str]:
+    """The modules among ``names`` that cannot be imported here."""
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+def require_installed(missing: list[str], what: str, install: str) -> None:
+    """Skip ``what`` when something it needs is ``missing``, except under CI (``CI`` set, as
+    .ci/run sets it), where everything is installed and a skip would hide a broken install."""
+    if not missing:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} must run under CI, but these are missing: {', '.join(missing)} ({install})",
+                    pytrace=False)
+    pytest.skip(f"{what}: missing {', '.join(missing)} ({install})", allow_module_level=True)
 
 
 class _Pipe(io.StringIO):

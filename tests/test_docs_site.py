@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import missing_modules, require_installed
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -42,12 +43,7 @@ OUTPUT_BLOCK = re.compile(
 
 
 def require_docs_packages():
-    missing = [name for name in DOCS_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"the docs extra is not installed under CI: missing {missing}")
-    if missing:
-        pytest.skip(f"the docs extra is not installed (missing {missing}): "
-                    'pip install ".[docs]"')
+    require_installed(missing_modules(*DOCS_PACKAGES), "the docs site tests", 'pip install ".[docs]"')
 
 
 def load_hook(name):

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import missing_modules, require_installed
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "docs" / "notebooks").glob("*.ipynb"))
@@ -26,12 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def require_notebook_packages():
-    missing = [name for name in NOTEBOOK_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"the notebook extra is not installed under CI: missing {missing}")
-    if missing:
-        pytest.skip(f"the notebook extra is not installed (missing {missing}): "
-                    'pip install ".[notebook]"')
+    require_installed(missing_modules(*NOTEBOOK_PACKAGES), "the notebook tests", 'pip install ".[notebook]"')
 
 
 def load_hook():

@@ -1,20 +1,15 @@
 """The interactive lab without a browser: set a control's value as the front end would, and the
 runs are redone with the new settings and the picture redrawn."""
-import importlib.util
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import missing_modules, require_installed
 
 from minigrad import lab
 
-if os.environ.get("CI") and importlib.util.find_spec("ipywidgets") is None:
-    pytest.fail("ipywidgets (the notebook extra, part of the test extra) is not installed under CI",
-                pytrace=False)
-pytest.importorskip("ipywidgets")
-pytest.importorskip("matplotlib")
+require_installed(missing_modules("ipywidgets", "matplotlib"), "the lab's widget tests", 'pip install ".[notebook]"')
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "figures" / "playground-race.png"
@@ -33,12 +34,7 @@ def require_browser() -> str:
         ("the server's packages (starlette, uvicorn)", importlib.util.find_spec("uvicorn") is not None),
         ("Debian's chromium", chromium is not None),
         (CHROMEDRIVER, os.path.isfile(CHROMEDRIVER))] if not there]
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"the browser tests must run under CI, but these are missing: {', '.join(missing)} "
-                    f"(.ci/run installs chromium and chromium-driver)")
-    if missing:
-        pytest.skip(f"no browser to test with: missing {', '.join(missing)} "
-                    f"(apt-get install chromium chromium-driver)")
+    require_installed(missing, "the browser tests", "apt-get install chromium chromium-driver; .ci/run does")
     return chromium
 
 
