@@ -110,10 +110,32 @@ def _slots(module: Module, prefix: str = "") -> list[tuple[str, Module, str, Ten
     return found
 
 
+_MISSING = object()
+
+
 def _replacements(module: Module, given: dict, tie_weights: bool, strict: bool) -> list[tuple[Module, str, Tensor]]:
     """(owner module, attribute, new value) for every slot to fill, after every check."""
-    where = f"functional_call({type(module).__name__})"
     slots = _slots(module)
+    if len(given) == len(slots):
+        # The usual call: every parameter named once, by its own name, given a Tensor of its
+        # shape, and no parameter registered under two names. Then there is nothing to
+        # report and one replacement per slot, in order (what the checks below find too);
+        # anything else is left to them.
+        replacements, seen = [], set()
+        for name, owner, attribute, param in slots:
+            value = given.get(name, _MISSING)
+            if not isinstance(value, Tensor) or value.data.shape != param.data.shape or id(param) in seen:
+                break
+            seen.add(id(param))
+            replacements.append((owner, attribute, value))
+        else:
+            return replacements
+    return _checked_replacements(module, slots, given, tie_weights, strict)
+
+
+def _checked_replacements(module: Module, slots: list, given: dict, tie_weights: bool,
+                          strict: bool) -> list[tuple[Module, str, Tensor]]:
+    where = f"functional_call({type(module).__name__})"
     names = [name for name, *_ in slots]
     problems = []
     for key in given:

@@ -161,7 +161,7 @@ class SampleTracer:
         everything computed from them is recorded."""
         data = batched[0].copy()
         sample = TracedSample(data, requires_grad=data.dtype.kind == "f")
-        self.sources[id(sample)] = (sample, Tensor(batched))
+        self.sources[id(sample)] = (sample, Tensor._from_op(batched))
         return sample
 
     def tensor_of_array(self, array: np.ndarray) -> Tensor | None:
@@ -210,10 +210,10 @@ class _Param(NamedTuple):
 class Replay:
     """The traced graph computed again on the whole batch, batch on axis 0."""
 
-    def __init__(self, tracer: SampleTracer, params: list[Tensor], param_names: list[str], batch_size: int):
+    def __init__(self, tracer: SampleTracer, params: list[Tensor], param_name: Callable[[int], str], batch_size: int):
         self.tracer = tracer
         self.params = {id(p): _Param(i, p) for i, p in enumerate(params)}
-        self.param_names = param_names
+        self.param_name = param_name  # the path of parameter i, for messages
         self.batch_size = batch_size
         self.values: dict[int, Tensor] = {}
         self.stacks: list[LayerStack] = []
@@ -274,7 +274,7 @@ class Replay:
     def data(self, value, op: str) -> Tensor:
         """An input that must be batched data (not a parameter)."""
         if isinstance(value, _Param):
-            raise NotBatchable(f"parameter {self.param_names[value.index]} is used by '{op}'; parameters "
+            raise NotBatchable(f"parameter {self.param_name(value.index)} is used by '{op}'; parameters "
                                f"may only be the weights and biases of linear and MLP layers")
         if not isinstance(value, Tensor):
             raise NotBatchable(f"'{op}' is applied to a constant")
@@ -563,28 +563,30 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     """Per-sample gradients of the scalar ``func`` with respect to the arguments at
     ``positions`` (unmapped), the others mapped as ``plan`` (vmap's BatchPlan) says.
     Raises NotBatchable when the function is not of the form the replay handles."""
-    params, param_names, trace_args = [], [], []
+    params, param_places, trace_args = [], [], []  # param_places: (argument, leaf number) of each
     tracer = SampleTracer()
-    for position, (leaves, paths, arg_dims, spec) in enumerate(zip(plan.leaves, plan.paths, plan.dims, plan.specs)):
+    grad_enabled = autograd.is_grad_enabled()
+    for position, (leaves, arg_dims, spec) in enumerate(zip(plan.leaves, plan.dims, plan.specs)):
         if position in positions:
             made = []
-            for path, leaf, dim in zip(paths, leaves, arg_dims):
+            for number, (leaf, dim) in enumerate(zip(leaves, arg_dims)):
                 if dim is not None:
-                    raise NotBatchable(f"the differentiated {path} is mapped")
-                if not isinstance(leaf, Tensor) or leaf.dtype.kind != "f":
-                    raise NotBatchable(f"the differentiated {path} is not a floating-point Tensor")
-                if leaf.requires_grad and autograd.is_grad_enabled():
-                    raise NotBatchable(f"the differentiated {path} requires grad (an enclosing "
-                                       f"computation may differentiate the per-sample gradients)")
-                made.append(Tensor(leaf.data, requires_grad=True))
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} is mapped")
+                if not isinstance(leaf, Tensor) or leaf.data.dtype.kind != "f":
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} is not a floating-point "
+                                       f"Tensor")
+                if leaf._requires_grad and grad_enabled:
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} requires grad (an "
+                                       f"enclosing computation may differentiate the per-sample gradients)")
+                made.append(_variable(leaf.data))
+                param_places.append((position, number))
             params += made
-            param_names += paths
         else:
-            for path, leaf, dim in zip(paths, leaves, arg_dims):
-                if dim is not None and leaf.requires_grad and autograd.is_grad_enabled():
-                    raise NotBatchable(f"the mapped {path} requires grad (an enclosing computation "
-                                       f"may differentiate the per-sample gradients with respect to it)")
-            made = [leaf if dim is None else tracer.sample(np.moveaxis(leaf.data, dim, 0))
+            for number, (leaf, dim) in enumerate(zip(leaves, arg_dims)):
+                if dim is not None and leaf._requires_grad and grad_enabled:
+                    raise NotBatchable(f"the mapped {plan.paths[position][number]} requires grad (an enclosing "
+                                       f"computation may differentiate the per-sample gradients with respect to it)")
+            made = [leaf if dim is None else tracer.sample(leaf.data if dim == 0 else np.moveaxis(leaf.data, dim, 0))
                     for leaf, dim in zip(leaves, arg_dims)]
         trace_args.append(tree_unflatten(spec, made))
     previous, trace_state.tracer = trace_state.tracer, tracer
@@ -600,7 +602,8 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     if not isinstance(output, Tensor) or output.ndim != 0 or output.dtype.kind != "f" or not output.requires_grad:
         raise NotBatchable("the function does not return a scalar float Tensor that depends on the differentiated "
                            "arguments")
-    replay = Replay(tracer, params, param_names, plan.batch_size)
+    replay = Replay(tracer, params, lambda index: plan.paths[param_places[index][0]][param_places[index][1]],
+                    plan.batch_size)
     try:
         losses = replay.run(output)
     except NotBatchable:
@@ -613,6 +616,13 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
         upstreams = list(autograd.grad(losses, [stack.output for stack in replay.stacks],
                                        grad_outputs=np.ones(losses.shape, dtype=losses.dtype), allow_unused=True))
     return PerSampleGradients(params, replay.stacks, upstreams, losses.detach())
+
+
+def _variable(data: np.ndarray) -> Tensor:
+    """A fresh leaf that requires grad around a differentiated argument's (floating-point) data."""
+    variable = Tensor._from_op(data)
+    variable._requires_grad = True
+    return variable
 
 
 def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> None:
@@ -648,7 +658,7 @@ def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tup
         gradients = trace_and_replay(grad_fn.func, kwargs, positions, plan)
     except (NotBatchable, IndexError, ValueError) as reason:
         return None, str(reason)
-    per_sample = [Tensor(gradients.per_sample(i)) for i in range(len(gradients.params))]
+    per_sample = [Tensor._from_op(gradients.per_sample(i)) for i in range(len(gradients.params))]
     pieces, start = [], 0
     for position in positions:
         count = len(plan.leaves[position])

@@ -73,9 +73,14 @@ def _flatten_into(tree, leaves: list) -> TreeSpec:
 
 def tree_unflatten(spec: TreeSpec, leaves: list) -> Any:
     """Rebuild the structure ``spec`` describes with ``leaves`` in place of the old leaves."""
-    if len(leaves) != spec.num_leaves:
+    if spec.kind is None and len(leaves) == 1:
+        return leaves[0]
+    try:
+        rebuilt, used = _unflatten_from(spec, leaves, 0)
+    except IndexError:
+        used = -1
+    if used != len(leaves):
         raise ValueError(f"a tree of structure {spec.describe()} has {spec.num_leaves} leaves, got {len(leaves)}")
-    rebuilt, _ = _unflatten_from(spec, leaves, 0)
     return rebuilt
 
 
