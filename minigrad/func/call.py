@@ -56,7 +56,9 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
     """
     if not isinstance(module, Module):
         raise TypeError(f"functional_call needs an nn.Module, got {type(module).__name__}")
-    given = _merged(parameter_and_buffer_dicts)
+    # A plain dict is only read here: no copy of it is needed.
+    given = parameter_and_buffer_dicts if type(parameter_and_buffer_dicts) is dict \
+        else _merged(parameter_and_buffer_dicts)
     replacements = _replacements(module, given, tie_weights, strict)
     if args is None:
         args = ()
@@ -65,8 +67,10 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
     originals = []
     try:
         for owner, attribute, value in replacements:
-            originals.append((owner, attribute, owner._parameters[attribute]))
-            _put(owner, attribute, value)
+            registry = owner._parameters
+            originals.append((owner, attribute, registry[attribute]))
+            registry[attribute] = value  # as _put does, inline: this runs for every parameter
+            object.__setattr__(owner, attribute, value)
         result = module(*args, **(kwargs or {}))
     finally:
         for owner, attribute, original in reversed(originals):
@@ -102,12 +106,18 @@ def _merged(dicts) -> dict[str, Tensor]:
 def _slots(module: Module, prefix: str = "") -> list[tuple[str, Module, str, Tensor]]:
     """(dotted name, owner module, attribute, parameter) for every registered parameter, a
     shared one under each of its names, in the order of ``named_parameters``."""
-    found = [(prefix + attribute, module, attribute, param)
-             for attribute, param in module._parameters.items() if param is not None]
+    found: list = []
+    _collect_slots(module, prefix, found)
+    return found
+
+
+def _collect_slots(module: Module, prefix: str, found: list) -> None:
+    for attribute, param in module._parameters.items():
+        if param is not None:
+            found.append((prefix + attribute, module, attribute, param))
     for name, child in module._modules.items():
         if child is not None:
-            found += _slots(child, f"{prefix}{name}.")
-    return found
+            _collect_slots(child, f"{prefix}{name}.", found)
 
 
 _MISSING = object()

@@ -160,7 +160,9 @@ class SampleTracer:
         """Sample 0 of ``batched`` (batch on axis 0), traced; floats require grad so that
         everything computed from them is recorded."""
         data = batched[0].copy()
-        sample = TracedSample(data, requires_grad=data.dtype.kind == "f")
+        sample = Tensor._from_op(data)  # a mapped leaf's array: already a Tensor's, no checks needed
+        sample.__class__ = TracedSample
+        sample._requires_grad = data.dtype.kind == "f"
         self.sources[id(sample)] = (sample, Tensor._from_op(batched))
         return sample
 
@@ -182,6 +184,10 @@ class SampleTracer:
 
     def module_output(self, result):
         """A module's outputs in the trace (through ``functional_call``) are traced too."""
+        if type(result) is Tensor:  # the usual output: one tensor
+            if result._node is not None:
+                result.__class__ = TracedSample
+            return result
         leaves, spec = tree_flatten(result)
         for leaf in leaves:
             if type(leaf) is Tensor and leaf._node is not None:
@@ -466,7 +472,8 @@ class PerSampleGradients:
         self.pieces: list[list[tuple[str, np.ndarray, np.ndarray | None]]] = [[] for _ in params]
         for stack, upstream in zip(stacks, upstreams):
             if upstream is not None:  # else these layers do not reach the loss
-                self._backpropagate(stack, upstream.data)
+                dtype = stack.output.dtype
+                self._backpropagate(stack, upstream if upstream.dtype == dtype else upstream.astype(dtype))
 
     def _backpropagate(self, stack: LayerStack, upstream: np.ndarray) -> None:
         """From a stack's output down through its layers (the MLP node's own recursion, with
@@ -611,11 +618,19 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     except Exception as error:  # e.g. a label out of range in another sample: the loop says which
         raise NotBatchable(f"the batched replay raised {type(error).__name__}: {error}") from error
     _confirm_last_sample(func, kwargs, plan, losses)
-    upstreams: list = [None] * len(replay.stacks)
-    if losses.requires_grad and replay.stacks:
-        upstreams = list(autograd.grad(losses, [stack.output for stack in replay.stacks],
-                                       grad_outputs=np.ones(losses.shape, dtype=losses.dtype), allow_unused=True))
-    return PerSampleGradients(params, replay.stacks, upstreams, losses.detach())
+    return PerSampleGradients(params, replay.stacks, _upstreams(losses, replay.stacks), losses.detach())
+
+
+def _upstreams(losses: Tensor, stacks: list[LayerStack]) -> list:
+    """d(sum of the losses)/d(each stack's output), as ``autograd.grad(..., allow_unused=True)``
+    computes it (None where a stack does not reach the losses), left as arrays: one backward
+    pass of the replay's graph down to the layers' outputs."""
+    if not (losses.requires_grad and stacks):
+        return [None] * len(stacks)
+    outputs = [stack.output for stack in stacks]
+    found = autograd.run_backward((losses,), (np.ones(losses.shape, dtype=losses.dtype),), inputs=outputs,
+                                  accumulate=False)
+    return [found.get(id(output)) for output in outputs]
 
 
 def _variable(data: np.ndarray) -> Tensor:
@@ -633,7 +648,7 @@ def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> 
     last = plan.batch_size - 1
     if last < 1:
         return
-    sample_args = plan.sample(last)
+    sample_args = plan.sample_values(last)  # under no_grad, as plan.sample(last) would be
     try:
         with autograd.no_grad():
             value = func(*sample_args, **kwargs)

@@ -63,14 +63,17 @@ class BatchPlan:
         sizes: list[tuple[int, int, int, int]] = []  # (argument, leaf, size, dim) of each mapped leaf
         for position, (arg, dim_spec) in enumerate(zip(args, per_argument)):
             leaves, spec = tree_flatten(arg)
-            dims = broadcast_prefix(dim_spec, arg, "in_dims", f"argument {position}") if is_container(dim_spec) \
-                else [dim_spec] * len(leaves)
-            normalized = []
-            for number, (leaf, dim) in enumerate(zip(leaves, dims)):
-                if dim is not None:
-                    dim = self._checked_dim(leaf, position, number, dim, fname)
-                    sizes.append((position, number, leaf.shape[dim], dim))
-                normalized.append(dim)
+            if dim_spec is None:  # not mapped (the parameters of vmap(grad(loss))): nothing to check
+                normalized = [None] * len(leaves)
+            else:
+                dims = broadcast_prefix(dim_spec, arg, "in_dims", f"argument {position}") if is_container(dim_spec) \
+                    else [dim_spec] * len(leaves)
+                normalized = []
+                for number, (leaf, dim) in enumerate(zip(leaves, dims)):
+                    if dim is not None:
+                        dim = self._checked_dim(leaf, position, number, dim, fname)
+                        sizes.append((position, number, leaf.shape[dim], dim))
+                    normalized.append(dim)
             self.leaves.append(leaves)
             self.dims.append(normalized)
             self.specs.append(spec)
@@ -116,6 +119,17 @@ class BatchPlan:
         sample_args = []
         for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
             taken = [leaf if dim is None else leaf[(slice(None),) * dim + (index,)] for leaf, dim in zip(leaves, dims)]
+            sample_args.append(tree_unflatten(spec, taken))
+        return sample_args
+
+
+    def sample_values(self, index: int) -> list:
+        """The arguments of sample ``index`` as ``sample`` gives them, but each mapped leaf a
+        plain Tensor around a view of its array (no graph): for a run that records nothing."""
+        sample_args = []
+        for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
+            taken = [leaf if dim is None else Tensor._from_op(leaf.data[(slice(None),) * dim + (index, Ellipsis)])
+                     for leaf, dim in zip(leaves, dims)]
             sample_args.append(tree_unflatten(spec, taken))
         return sample_args
 
