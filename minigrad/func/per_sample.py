@@ -38,6 +38,7 @@ that detaches them or turns grad mode off leaves constants in the graph, and get
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -247,6 +248,16 @@ class Replay:
 
     def batched(self, value, op: str):
         """A node input in the replay: the batched Tensor, a _Param, a number, or None."""
+        # Most inputs are earlier nodes' outputs or parameters: looked up first. (Both dicts
+        # are keyed by the ids of tensors the traced graph keeps alive, so an id found there
+        # is that very tensor's.)
+        key = id(value)
+        found = self.values.get(key)
+        if found is not None:
+            return found
+        found = self.params.get(key)
+        if found is not None:
+            return found
         if value is None or type(value) in (int, float, bool):
             return value
         if isinstance(value, np.ndarray):
@@ -410,7 +421,7 @@ def _mlp(replay, node, inputs, out):
 def _per_sample_reduction(losses: Tensor, reduction: str, batch: int, shape: tuple) -> Tensor:
     """Unreduced losses, ``shape`` of them per sample, sample after sample, reduced within
     each sample as ``reduction`` says. (The mean or the sum of one number is that number.)"""
-    if reduction != "none" and int(np.prod(shape)) == 1:
+    if reduction != "none" and math.prod(shape) == 1:
         return losses if losses.shape == (batch,) else losses.reshape(batch)
     if losses.shape != (batch,) + shape:
         losses = losses.reshape((batch,) + shape)

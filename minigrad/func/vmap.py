@@ -152,7 +152,7 @@ class VmapTransform(Transformed):
         plan = BatchPlan(args, self.in_dims, fname)
         self.fallback_reason = None
         if self.fast_path and isinstance(self.func, GradTransform):
-            if _all_ints(self.out_dims):
+            if type(self.out_dims) is int or _all_ints(self.out_dims):
                 result, reason = per_sample.vmapped_grad(self.func, args, kwargs, plan)
                 if result is not None:
                     self.last_path = "per-sample"
