@@ -558,7 +558,9 @@ def _outer_products(d: np.ndarray, h: np.ndarray, out: np.ndarray) -> None:
     second term is ``0 * 0``, which adds an exact zero, so every element is the rounded
     product itself, the same bits einsum('bo,bi->boi') writes (which also adds the product
     to a zero: a zero product is +0 in both; infinities and NaNs come out the same; tests
-    compare the bits). A matrix product with an inner dimension of 1 is not handed to BLAS
+    compare the bits, products that underflow included. A BLAS that added the 0 * 0 term
+    first with a fused multiply-add could keep the sign of a product that underflows, -0
+    for +0: equal, not the same bits; the test would say so.) A matrix product with an inner dimension of 1 is not handed to BLAS
     by NumPy, one of 2 is: BLAS writes each sample's block while it is in cache, at about
     the speed of filling the memory, where einsum zeroes the whole output first and then
     adds the products into it with an inner loop of one row (2.5 times as long). Other
@@ -659,7 +661,7 @@ def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> 
     last = plan.batch_size - 1
     if last < 1:
         return
-    sample_args = plan.sample_values(last)  # under no_grad, as plan.sample(last) would be
+    sample_args = plan.sample_values(last)  # what plan.sample(last) gives under no_grad, made faster
     try:
         with autograd.no_grad():
             value = func(*sample_args, **kwargs)
