@@ -263,7 +263,7 @@ def draw_figure(report: dict, path: Path) -> None:
 BREAKDOWN_STAGES = (
     ("trace of sample 0, replay, checks", ("trace_and_replay",), 1),
     ("  batched replay (forward over the batch)", ("Replay", "run"), 1),
-    ("  backward to each layer's output", ("autograd", "grad"), 1),
+    ("  backward to each layer's output", ("_upstreams",), 1),
     ("  down through the layers (each layer's d)", ("PerSampleGradients", "__init__"), 1),
     ("  the last sample run alone (the check)", ("_confirm_last_sample",), 1),
     ("writing the per-sample gradients", ("PerSampleGradients", "per_sample"), None),

@@ -548,6 +548,40 @@ def test_per_sample_fast_path_in_float32_agrees_with_the_loop():
     close_trees(ours, looped, rtol=1e-4, atol=1e-6)
 
 
+def awkward_values(shape, dtype, seed):
+    """Normal numbers with zeros of both signs, infinities, NaNs, huge numbers and numbers
+    whose products underflow mixed in."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    kind = rng.random(shape)
+    x[kind < 0.2] = 0.0
+    x[(kind >= 0.2) & (kind < 0.25)] = -0.0
+    x[(kind >= 0.25) & (kind < 0.3)] *= np.finfo(dtype).tiny * 1e3
+    x[(kind >= 0.3) & (kind < 0.31)] = np.inf
+    x[(kind >= 0.31) & (kind < 0.32)] = -np.inf
+    x[(kind >= 0.32) & (kind < 0.33)] = np.nan
+    x[(kind >= 0.33) & (kind < 0.36)] *= np.finfo(dtype).max ** 0.75
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 128, 64), (64, 10, 128), (5, 33, 17), (1, 1, 1), (3, 300, 257)])
+def test_per_sample_outer_products_have_the_bits_of_one_product_per_element(dtype, shape):
+    # The fast path writes the outer products as a matrix product with an inner dimension of
+    # 2 (the second term 0 * 0): the same bits as einsum's, signed zeros, infinities and NaNs
+    # included, never a sum that rounds differently.
+    from minigrad.func.per_sample import _outer_products
+
+    batch, rows, cols = shape
+    d, h = awkward_values((batch, rows), dtype, seed=0), awkward_values((batch, cols), dtype, seed=1)
+    expected, written = np.empty(shape, dtype), np.empty(shape, dtype)
+    with np.errstate(all="ignore"):
+        np.einsum("bo,bi->boi", d, h, out=expected)
+        _outer_products(d, h, written)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(written.view(bits), expected.view(bits))
+
+
 def test_per_sample_gradients_are_fresh_arrays_that_a_later_call_does_not_overwrite():
     # The fast path writes each gradient straight into its final array: that array must be
     # the caller's alone, in the parameter's dtype, not a buffer reused by the next call.

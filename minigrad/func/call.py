@@ -56,7 +56,9 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
     """
     if not isinstance(module, Module):
         raise TypeError(f"functional_call needs an nn.Module, got {type(module).__name__}")
-    given = _merged(parameter_and_buffer_dicts)
+    # A plain dict is only read here: no copy of it is needed.
+    given = parameter_and_buffer_dicts if type(parameter_and_buffer_dicts) is dict \
+        else _merged(parameter_and_buffer_dicts)
     replacements = _replacements(module, given, tie_weights, strict)
     if args is None:
         args = ()
@@ -65,8 +67,10 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
     originals = []
     try:
         for owner, attribute, value in replacements:
-            originals.append((owner, attribute, owner._parameters[attribute]))
-            _put(owner, attribute, value)
+            registry = owner._parameters
+            originals.append((owner, attribute, registry[attribute]))
+            registry[attribute] = value  # as _put does, inline: this runs for every parameter
+            object.__setattr__(owner, attribute, value)
         result = module(*args, **(kwargs or {}))
     finally:
         for owner, attribute, original in reversed(originals):
@@ -102,18 +106,46 @@ def _merged(dicts) -> dict[str, Tensor]:
 def _slots(module: Module, prefix: str = "") -> list[tuple[str, Module, str, Tensor]]:
     """(dotted name, owner module, attribute, parameter) for every registered parameter, a
     shared one under each of its names, in the order of ``named_parameters``."""
-    found = [(prefix + attribute, module, attribute, param)
-             for attribute, param in module._parameters.items() if param is not None]
+    found: list = []
+    _collect_slots(module, prefix, found)
+    return found
+
+
+def _collect_slots(module: Module, prefix: str, found: list) -> None:
+    for attribute, param in module._parameters.items():
+        if param is not None:
+            found.append((prefix + attribute, module, attribute, param))
     for name, child in module._modules.items():
         if child is not None:
-            found += _slots(child, f"{prefix}{name}.")
-    return found
+            _collect_slots(child, f"{prefix}{name}.", found)
+
+
+_MISSING = object()
 
 
 def _replacements(module: Module, given: dict, tie_weights: bool, strict: bool) -> list[tuple[Module, str, Tensor]]:
     """(owner module, attribute, new value) for every slot to fill, after every check."""
-    where = f"functional_call({type(module).__name__})"
     slots = _slots(module)
+    if len(given) == len(slots):
+        # The usual call: every parameter named once, by its own name, given a Tensor of its
+        # shape, and no parameter registered under two names. Then there is nothing to
+        # report and one replacement per slot, in order (what the checks below find too);
+        # anything else is left to them.
+        replacements, seen = [], set()
+        for name, owner, attribute, param in slots:
+            value = given.get(name, _MISSING)
+            if not isinstance(value, Tensor) or value.data.shape != param.data.shape or id(param) in seen:
+                break
+            seen.add(id(param))
+            replacements.append((owner, attribute, value))
+        else:
+            return replacements
+    return _checked_replacements(module, slots, given, tie_weights, strict)
+
+
+def _checked_replacements(module: Module, slots: list, given: dict, tie_weights: bool,
+                          strict: bool) -> list[tuple[Module, str, Tensor]]:
+    where = f"functional_call({type(module).__name__})"
     names = [name for name, *_ in slots]
     problems = []
     for key in given:

@@ -38,6 +38,7 @@ that detaches them or turns grad mode off leaves constants in the graph, and get
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -160,8 +161,10 @@ class SampleTracer:
         """Sample 0 of ``batched`` (batch on axis 0), traced; floats require grad so that
         everything computed from them is recorded."""
         data = batched[0].copy()
-        sample = TracedSample(data, requires_grad=data.dtype.kind == "f")
-        self.sources[id(sample)] = (sample, Tensor(batched))
+        sample = Tensor._from_op(data)  # a mapped leaf's array: already a Tensor's, no checks needed
+        sample.__class__ = TracedSample
+        sample._requires_grad = data.dtype.kind == "f"
+        self.sources[id(sample)] = (sample, Tensor._from_op(batched))
         return sample
 
     def tensor_of_array(self, array: np.ndarray) -> Tensor | None:
@@ -182,6 +185,10 @@ class SampleTracer:
 
     def module_output(self, result):
         """A module's outputs in the trace (through ``functional_call``) are traced too."""
+        if type(result) is Tensor:  # the usual output: one tensor
+            if result._node is not None:
+                result.__class__ = TracedSample
+            return result
         leaves, spec = tree_flatten(result)
         for leaf in leaves:
             if type(leaf) is Tensor and leaf._node is not None:
@@ -210,10 +217,10 @@ class _Param(NamedTuple):
 class Replay:
     """The traced graph computed again on the whole batch, batch on axis 0."""
 
-    def __init__(self, tracer: SampleTracer, params: list[Tensor], param_names: list[str], batch_size: int):
+    def __init__(self, tracer: SampleTracer, params: list[Tensor], param_name: Callable[[int], str], batch_size: int):
         self.tracer = tracer
         self.params = {id(p): _Param(i, p) for i, p in enumerate(params)}
-        self.param_names = param_names
+        self.param_name = param_name  # the path of parameter i, for messages
         self.batch_size = batch_size
         self.values: dict[int, Tensor] = {}
         self.stacks: list[LayerStack] = []
@@ -241,6 +248,16 @@ class Replay:
 
     def batched(self, value, op: str):
         """A node input in the replay: the batched Tensor, a _Param, a number, or None."""
+        # Most inputs are earlier nodes' outputs or parameters: looked up first. (Both dicts
+        # are keyed by the ids of tensors the traced graph keeps alive, so an id found there
+        # is that very tensor's.)
+        key = id(value)
+        found = self.values.get(key)
+        if found is not None:
+            return found
+        found = self.params.get(key)
+        if found is not None:
+            return found
         if value is None or type(value) in (int, float, bool):
             return value
         if isinstance(value, np.ndarray):
@@ -274,7 +291,7 @@ class Replay:
     def data(self, value, op: str) -> Tensor:
         """An input that must be batched data (not a parameter)."""
         if isinstance(value, _Param):
-            raise NotBatchable(f"parameter {self.param_names[value.index]} is used by '{op}'; parameters "
+            raise NotBatchable(f"parameter {self.param_name(value.index)} is used by '{op}'; parameters "
                                f"may only be the weights and biases of linear and MLP layers")
         if not isinstance(value, Tensor):
             raise NotBatchable(f"'{op}' is applied to a constant")
@@ -404,7 +421,7 @@ def _mlp(replay, node, inputs, out):
 def _per_sample_reduction(losses: Tensor, reduction: str, batch: int, shape: tuple) -> Tensor:
     """Unreduced losses, ``shape`` of them per sample, sample after sample, reduced within
     each sample as ``reduction`` says. (The mean or the sum of one number is that number.)"""
-    if reduction != "none" and int(np.prod(shape)) == 1:
+    if reduction != "none" and math.prod(shape) == 1:
         return losses if losses.shape == (batch,) else losses.reshape(batch)
     if losses.shape != (batch,) + shape:
         losses = losses.reshape((batch,) + shape)
@@ -466,7 +483,8 @@ class PerSampleGradients:
         self.pieces: list[list[tuple[str, np.ndarray, np.ndarray | None]]] = [[] for _ in params]
         for stack, upstream in zip(stacks, upstreams):
             if upstream is not None:  # else these layers do not reach the loss
-                self._backpropagate(stack, upstream.data)
+                dtype = stack.output.dtype
+                self._backpropagate(stack, upstream if upstream.dtype == dtype else upstream.astype(dtype))
 
     def _backpropagate(self, stack: LayerStack, upstream: np.ndarray) -> None:
         """From a stack's output down through its layers (the MLP node's own recursion, with
@@ -488,9 +506,9 @@ class PerSampleGradients:
         """Parameter ``index``'s gradient for every sample: shape (batch,) + its shape.
 
         Most of the fast path's time goes into writing these (64 copies of the model for a
-        batch of 64), so each is written once, straight into its final array in the
-        parameter's dtype: the outer products by einsum (NumPy's fastest kernel for them,
-        faster than a broadcast multiply) with ``out=``, no temporary, no cast, no copy."""
+        batch of 64), so each is written straight into its final array in the parameter's
+        dtype, no temporary, no cast, no copy: the outer products by ``_outer_products``,
+        several rows per sample by einsum."""
         param = self.params[index]
         pieces = self.pieces[index]
         result = np.empty((self.batch_size,) + param.shape, dtype=param.dtype)
@@ -503,7 +521,7 @@ class PerSampleGradients:
             if kind == "bias":
                 np.sum(d, axis=1, out=target, dtype=target.dtype)
             elif d.shape[1] == 1:  # one row per sample: an outer product
-                np.einsum("bo,bi->boi", d[:, 0], h[:, 0], out=target, casting="same_kind")
+                _outer_products(d[:, 0], h[:, 0], target)
             else:
                 np.einsum("bro,bri->boi", d, h, out=target, casting="same_kind")
             if count:  # a parameter used by several layers: the sum of their terms
@@ -533,32 +551,62 @@ class PerSampleGradients:
         return np.einsum("b...,b...->...", per_sample, per_sample)
 
 
+def _outer_products(d: np.ndarray, h: np.ndarray, out: np.ndarray) -> None:
+    """``out[b] = outer(d[b], h[b])`` for every b, each element one product ``d[b, o] * h[b, i]``.
+
+    Written as a batched matrix product whose inner dimension is 2, ``[d, 0] @ [h; 0]``: its
+    second term is ``0 * 0``, which adds an exact zero, so every element is the rounded
+    product itself, the same bits einsum('bo,bi->boi') writes (which also adds the product
+    to a zero: a zero product is +0 in both; infinities and NaNs come out the same; tests
+    compare the bits, products that underflow included. A BLAS that added the 0 * 0 term
+    first with a fused multiply-add could keep the sign of a product that underflows, -0
+    for +0: equal, not the same bits; the test would say so.) A matrix product with an inner dimension of 1 is not handed to BLAS
+    by NumPy, one of 2 is: BLAS writes each sample's block while it is in cache, at about
+    the speed of filling the memory, where einsum zeroes the whole output first and then
+    adds the products into it with an inner loop of one row (2.5 times as long). Other
+    dtypes, or operands whose dtype is not the output's, take einsum."""
+    if not (d.dtype == h.dtype == out.dtype and out.dtype in _BLAS_DTYPES and out.flags.c_contiguous):
+        np.einsum("bo,bi->boi", d, h, out=out, casting="same_kind")
+        return
+    batch, rows = d.shape
+    left = np.zeros((batch, rows, 2), dtype=d.dtype)
+    left[:, :, 0] = d
+    right = np.zeros((batch, 2, h.shape[1]), dtype=h.dtype)
+    right[:, 0] = h
+    np.matmul(left, right, out=out)
+
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], plan) -> PerSampleGradients:
     """Per-sample gradients of the scalar ``func`` with respect to the arguments at
     ``positions`` (unmapped), the others mapped as ``plan`` (vmap's BatchPlan) says.
     Raises NotBatchable when the function is not of the form the replay handles."""
-    params, param_names, trace_args = [], [], []
+    params, param_places, trace_args = [], [], []  # param_places: (argument, leaf number) of each
     tracer = SampleTracer()
-    for position, (leaves, paths, arg_dims, spec) in enumerate(zip(plan.leaves, plan.paths, plan.dims, plan.specs)):
+    grad_enabled = autograd.is_grad_enabled()
+    for position, (leaves, arg_dims, spec) in enumerate(zip(plan.leaves, plan.dims, plan.specs)):
         if position in positions:
             made = []
-            for path, leaf, dim in zip(paths, leaves, arg_dims):
+            for number, (leaf, dim) in enumerate(zip(leaves, arg_dims)):
                 if dim is not None:
-                    raise NotBatchable(f"the differentiated {path} is mapped")
-                if not isinstance(leaf, Tensor) or leaf.dtype.kind != "f":
-                    raise NotBatchable(f"the differentiated {path} is not a floating-point Tensor")
-                if leaf.requires_grad and autograd.is_grad_enabled():
-                    raise NotBatchable(f"the differentiated {path} requires grad (an enclosing "
-                                       f"computation may differentiate the per-sample gradients)")
-                made.append(Tensor(leaf.data, requires_grad=True))
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} is mapped")
+                if not isinstance(leaf, Tensor) or leaf.data.dtype.kind != "f":
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} is not a floating-point "
+                                       f"Tensor")
+                if leaf._requires_grad and grad_enabled:
+                    raise NotBatchable(f"the differentiated {plan.paths[position][number]} requires grad (an "
+                                       f"enclosing computation may differentiate the per-sample gradients)")
+                made.append(_variable(leaf.data))
+                param_places.append((position, number))
             params += made
-            param_names += paths
         else:
-            for path, leaf, dim in zip(paths, leaves, arg_dims):
-                if dim is not None and leaf.requires_grad and autograd.is_grad_enabled():
-                    raise NotBatchable(f"the mapped {path} requires grad (an enclosing computation "
-                                       f"may differentiate the per-sample gradients with respect to it)")
-            made = [leaf if dim is None else tracer.sample(np.moveaxis(leaf.data, dim, 0))
+            for number, (leaf, dim) in enumerate(zip(leaves, arg_dims)):
+                if dim is not None and leaf._requires_grad and grad_enabled:
+                    raise NotBatchable(f"the mapped {plan.paths[position][number]} requires grad (an enclosing "
+                                       f"computation may differentiate the per-sample gradients with respect to it)")
+            made = [leaf if dim is None else tracer.sample(leaf.data if dim == 0 else np.moveaxis(leaf.data, dim, 0))
                     for leaf, dim in zip(leaves, arg_dims)]
         trace_args.append(tree_unflatten(spec, made))
     previous, trace_state.tracer = trace_state.tracer, tracer
@@ -574,7 +622,8 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     if not isinstance(output, Tensor) or output.ndim != 0 or output.dtype.kind != "f" or not output.requires_grad:
         raise NotBatchable("the function does not return a scalar float Tensor that depends on the differentiated "
                            "arguments")
-    replay = Replay(tracer, params, param_names, plan.batch_size)
+    replay = Replay(tracer, params, lambda index: plan.paths[param_places[index][0]][param_places[index][1]],
+                    plan.batch_size)
     try:
         losses = replay.run(output)
     except NotBatchable:
@@ -582,11 +631,26 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     except Exception as error:  # e.g. a label out of range in another sample: the loop says which
         raise NotBatchable(f"the batched replay raised {type(error).__name__}: {error}") from error
     _confirm_last_sample(func, kwargs, plan, losses)
-    upstreams: list = [None] * len(replay.stacks)
-    if losses.requires_grad and replay.stacks:
-        upstreams = list(autograd.grad(losses, [stack.output for stack in replay.stacks],
-                                       grad_outputs=np.ones(losses.shape, dtype=losses.dtype), allow_unused=True))
-    return PerSampleGradients(params, replay.stacks, upstreams, losses.detach())
+    return PerSampleGradients(params, replay.stacks, _upstreams(losses, replay.stacks), losses.detach())
+
+
+def _upstreams(losses: Tensor, stacks: list[LayerStack]) -> list:
+    """d(sum of the losses)/d(each stack's output), as ``autograd.grad(..., allow_unused=True)``
+    computes it (None where a stack does not reach the losses), left as arrays: one backward
+    pass of the replay's graph down to the layers' outputs."""
+    if not (losses.requires_grad and stacks):
+        return [None] * len(stacks)
+    outputs = [stack.output for stack in stacks]
+    found = autograd.run_backward((losses,), (np.ones(losses.shape, dtype=losses.dtype),), inputs=outputs,
+                                  accumulate=False)
+    return [found.get(id(output)) for output in outputs]
+
+
+def _variable(data: np.ndarray) -> Tensor:
+    """A fresh leaf that requires grad around a differentiated argument's (floating-point) data."""
+    variable = Tensor._from_op(data)
+    variable._requires_grad = True
+    return variable
 
 
 def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> None:
@@ -597,7 +661,7 @@ def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> 
     last = plan.batch_size - 1
     if last < 1:
         return
-    sample_args = plan.sample(last)
+    sample_args = plan.sample_values(last)  # what plan.sample(last) gives under no_grad, made faster
     try:
         with autograd.no_grad():
             value = func(*sample_args, **kwargs)
@@ -622,7 +686,7 @@ def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tup
         gradients = trace_and_replay(grad_fn.func, kwargs, positions, plan)
     except (NotBatchable, IndexError, ValueError) as reason:
         return None, str(reason)
-    per_sample = [Tensor(gradients.per_sample(i)) for i in range(len(gradients.params))]
+    per_sample = [Tensor._from_op(gradients.per_sample(i)) for i in range(len(gradients.params))]
     pieces, start = [], 0
     for position in positions:
         count = len(plan.leaves[position])

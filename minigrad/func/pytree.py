@@ -47,8 +47,11 @@ class TreeSpec(NamedTuple):
 LEAF = TreeSpec(None, None, ())
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def is_container(value: Any) -> bool:
-    return isinstance(value, (dict, list, tuple))
+    return isinstance(value, _CONTAINERS)
 
 
 def _children(tree) -> tuple[tuple | None, list]:
@@ -59,23 +62,39 @@ def _children(tree) -> tuple[tuple | None, list]:
 
 def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
     """The leaves of ``tree`` in order (dict values in key order) and its structure."""
+    if not isinstance(tree, _CONTAINERS):
+        return [tree], LEAF
     leaves: list = []
     return leaves, _flatten_into(tree, leaves)
 
 
 def _flatten_into(tree, leaves: list) -> TreeSpec:
-    if not is_container(tree):
-        leaves.append(tree)
-        return LEAF
-    keys, children = _children(tree)
-    return TreeSpec(type(tree), keys, tuple(_flatten_into(child, leaves) for child in children))
+    """The spec of the container ``tree``, its leaves appended to ``leaves`` (a leaf child
+    is taken in place, without a call of its own: flat dicts of tensors are the usual tree)."""
+    if isinstance(tree, dict):
+        keys, children = tuple(tree), tree.values()
+    else:
+        keys, children = None, tree
+    specs = []
+    for child in children:
+        if isinstance(child, _CONTAINERS):
+            specs.append(_flatten_into(child, leaves))
+        else:
+            leaves.append(child)
+            specs.append(LEAF)
+    return TreeSpec(type(tree), keys, tuple(specs))
 
 
 def tree_unflatten(spec: TreeSpec, leaves: list) -> Any:
     """Rebuild the structure ``spec`` describes with ``leaves`` in place of the old leaves."""
-    if len(leaves) != spec.num_leaves:
+    if spec.kind is None and len(leaves) == 1:
+        return leaves[0]
+    try:
+        rebuilt, used = _unflatten_from(spec, leaves, 0)
+    except IndexError:
+        used = -1
+    if used != len(leaves):
         raise ValueError(f"a tree of structure {spec.describe()} has {spec.num_leaves} leaves, got {len(leaves)}")
-    rebuilt, _ = _unflatten_from(spec, leaves, 0)
     return rebuilt
 
 
@@ -84,8 +103,12 @@ def _unflatten_from(spec: TreeSpec, leaves: list, start: int) -> tuple[Any, int]
         return leaves[start], start + 1
     children = []
     for child in spec.children:
-        value, start = _unflatten_from(child, leaves, start)
-        children.append(value)
+        if child.kind is None:  # a leaf, taken in place
+            children.append(leaves[start])
+            start += 1
+        else:
+            value, start = _unflatten_from(child, leaves, start)
+            children.append(value)
     if spec.keys is not None:
         return spec.kind(zip(spec.keys, children)), start
     if hasattr(spec.kind, "_fields"):  # a namedtuple takes its fields as arguments

@@ -53,37 +53,55 @@ class BatchPlan:
         else:
             per_argument = [in_dims] * len(args)
         self.args = args
-        # Per argument: its leaves, their paths ("argument 0['w']"), their mapped dims and
-        # its structure, flattened once here for everything that follows.
+        # Per argument: its leaves, their mapped dims and its structure, flattened once here
+        # for everything that follows (the leaves' paths, "argument 0['w']", are written
+        # only when a message needs them: see ``paths``).
         self.leaves: list[list] = []
-        self.paths: list[list[str]] = []
         self.dims: list[list] = []
         self.specs = []
-        sizes: list[tuple[str, int, int]] = []
+        self._paths: list[list[str]] | None = None
+        sizes: list[tuple[int, int, int, int]] = []  # (argument, leaf, size, dim) of each mapped leaf
         for position, (arg, dim_spec) in enumerate(zip(args, per_argument)):
-            dims = broadcast_prefix(dim_spec, arg, "in_dims", f"argument {position}")
-            leaves = tree_leaves_with_paths(arg, f"argument {position}")
-            normalized = []
-            for (path, leaf), dim in zip(leaves, dims):
-                if dim is not None:
-                    dim = self._checked_dim(leaf, path, dim, fname)
-                    sizes.append((path, leaf.shape[dim], dim))
-                normalized.append(dim)
-            self.leaves.append([leaf for _, leaf in leaves])
-            self.paths.append([path for path, _ in leaves])
+            leaves, spec = tree_flatten(arg)
+            if dim_spec is None:  # not mapped (the parameters of vmap(grad(loss))): nothing to check
+                normalized = [None] * len(leaves)
+            else:
+                dims = broadcast_prefix(dim_spec, arg, "in_dims", f"argument {position}") if is_container(dim_spec) \
+                    else [dim_spec] * len(leaves)
+                normalized = []
+                for number, (leaf, dim) in enumerate(zip(leaves, dims)):
+                    if dim is not None:
+                        dim = self._checked_dim(leaf, position, number, dim, fname)
+                        sizes.append((position, number, leaf.shape[dim], dim))
+                    normalized.append(dim)
+            self.leaves.append(leaves)
             self.dims.append(normalized)
-            self.specs.append(tree_flatten(arg)[1])
+            self.specs.append(spec)
         if not sizes:
             raise ValueError(f"{fname}: in_dims={in_dims!r} maps no argument; at least one input must be mapped over a dimension")
-        if len({size for _, size, _ in sizes}) > 1:
-            described = ", ".join(f"{path} has {size} (dim {dim})" for path, size, dim in sizes)
+        first_size = sizes[0][2]
+        if any(size != first_size for _, _, size, _ in sizes):
+            described = ", ".join(f"{self.paths[position][number]} has {size} (dim {dim})"
+                                  for position, number, size, dim in sizes)
             raise ValueError(f"{fname}: the mapped arguments have different batch sizes: {described}")
-        self.batch_size = sizes[0][1]
+        self.batch_size = first_size
         if self.batch_size == 0:
-            raise ValueError(f"{fname}: the batch is empty ({sizes[0][0]} has size 0 along dim {sizes[0][2]})")
+            position, number, _, dim = sizes[0]
+            raise ValueError(f"{fname}: the batch is empty ({self.paths[position][number]} has size 0 along dim {dim})")
 
-    @staticmethod
-    def _checked_dim(leaf, path: str, dim: int, fname: str) -> int:
+    @property
+    def paths(self) -> list[list[str]]:
+        """Per argument, the path of each leaf as Python would index it ("argument 0['w']"),
+        for messages."""
+        if self._paths is None:
+            self._paths = [[path for path, _ in tree_leaves_with_paths(arg, f"argument {position}")]
+                           for position, arg in enumerate(self.args)]
+        return self._paths
+
+    def _checked_dim(self, leaf, position: int, number: int, dim: int, fname: str) -> int:
+        if type(leaf) is Tensor and -leaf.data.ndim <= dim < leaf.data.ndim:  # the usual case, checked first
+            return dim % leaf.data.ndim
+        path = self.paths[position][number]
         if not isinstance(leaf, Tensor):
             raise ValueError(
                 f"{fname}: in_dims maps {path} over dim {dim}, but it is a {type(leaf).__name__}, not a Tensor; "
@@ -101,6 +119,17 @@ class BatchPlan:
         sample_args = []
         for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
             taken = [leaf if dim is None else leaf[(slice(None),) * dim + (index,)] for leaf, dim in zip(leaves, dims)]
+            sample_args.append(tree_unflatten(spec, taken))
+        return sample_args
+
+
+    def sample_values(self, index: int) -> list:
+        """The arguments of sample ``index`` as ``sample`` gives them, but each mapped leaf a
+        plain Tensor around a view of its array (no graph): for a run that records nothing."""
+        sample_args = []
+        for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
+            taken = [leaf if dim is None else Tensor._from_op(leaf.data[(slice(None),) * dim + (index, Ellipsis)])
+                     for leaf, dim in zip(leaves, dims)]
             sample_args.append(tree_unflatten(spec, taken))
         return sample_args
 
@@ -123,7 +152,7 @@ class VmapTransform(Transformed):
         plan = BatchPlan(args, self.in_dims, fname)
         self.fallback_reason = None
         if self.fast_path and isinstance(self.func, GradTransform):
-            if _all_ints(self.out_dims):
+            if type(self.out_dims) is int or _all_ints(self.out_dims):
                 result, reason = per_sample.vmapped_grad(self.func, args, kwargs, plan)
                 if result is not None:
                     self.last_path = "per-sample"
