@@ -12,8 +12,8 @@ Each rule is a pair:
   ``state["step"]``. ``grad`` is only read.
 
 ``scratch`` is an optional tuple of arrays shaped like ``param`` that the rule may overwrite
-(two for most rules, three for ``adadelta`` and ``schedule_free_adamw``); passing the same
-ones every step makes a step allocation-free. A few rules keep numbers beside the arrays in
+(two for most rules, one for ``sgd``, three for ``adadelta`` and ``schedule_free_adamw``);
+passing the same ones every step makes a step allocation-free. A few rules keep numbers beside the arrays in
 ``state`` (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``, schedule-free's ``weight_sum``
 and ``max_lr``), and ``lbfgs`` is called with a closure instead of a gradient. ``trace``, if
 a dict, receives copies of the step's intermediate values (the effective gradient,
@@ -132,11 +132,11 @@ def _add_scaled_(target: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
     stay NaN, as in PyTorch; BLAS skips the product) take NumPy's two roundings."""
     if target.size == 0:
         return target
-    axpy = _AXPY.get(target.dtype) if x.dtype == target.dtype and alpha != 0 else None
+    if alpha == 0 or x.dtype != target.dtype or target.dtype not in (np.float32, np.float64):
+        target += np.multiply(x, alpha, dtype=target.dtype)
+        return target
+    axpy = _AXPY.get(target.dtype)
     if axpy is None:
-        if alpha == 0 or x.dtype != target.dtype or target.dtype not in (np.float32, np.float64):
-            target += np.multiply(x, alpha, dtype=target.dtype)
-            return target
         from scipy.linalg import blas
 
         axpy = _AXPY[target.dtype] = blas.get_blas_funcs("axpy", dtype=target.dtype)
@@ -210,7 +210,7 @@ def sgd(
     with FMA: the same bits as stock PyTorch, and one pass over the arrays each.
     Trace: ``grad`` (effective g), ``velocity`` (b or v), ``update`` (-lr * d, rounded).
     """
-    work, spare = _scratch(param, scratch)
+    work, = _scratch(param, scratch, 1)
     g = _sgd_effective_grad(param, grad, weight_decay, maximize, out=work)
     if trace is not None:
         _record(trace, grad=g)
@@ -225,10 +225,10 @@ def sgd(
         else:
             velocity *= momentum
             _add_scaled_(velocity, g, 1.0 - dampening)  # alpha 1 without dampening: the plain sum
-        if nesterov:  # d = g + mu * b, written over g when g is this step's scratch array
+        if nesterov:  # d = g + mu * b, in the scratch array (g is there already unless it is grad)
             if g is not work:
-                np.copyto(spare, g)
-            direction = _add_scaled_(work if g is work else spare, velocity, momentum)
+                np.copyto(work, g)
+            direction = _add_scaled_(work, velocity, momentum)
         else:
             direction = velocity
     state["step"] += 1
@@ -1120,8 +1120,7 @@ def _lbfgs_iterations(param, closure, state, lr, max_iter, max_eval, tolerance_g
         if line_search_fn is not None:
             start = np.array(param, copy=True)
 
-            def along_d(step: float):
-                np.copyto(param, start)
+            def along_d(step: float):  # param is start on entry: every call puts it back
                 _add_scaled_(param, d, step)
                 try:
                     return closure()

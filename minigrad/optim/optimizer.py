@@ -127,6 +127,11 @@ _NO_SCALARS: dict[str, float] = {}  # shared, never written: most rules keep no 
 BLOCK_BYTES = 1 << 19
 
 
+def _blocks_fit(array: np.ndarray) -> bool:
+    """Whether ``array`` is large enough (two blocks or more) to be updated block by block."""
+    return array.size >= 2 * (BLOCK_BYTES // array.itemsize)
+
+
 class _Chunk:
     """The parameters of one group that share a dtype, updated together.
 
@@ -422,7 +427,7 @@ class Optimizer:
             return
         state = self._state_of(chunk, index, buffers, scalars)
         data = chunk.data_views[index]
-        if self._step_inputs or data.size >= 2 * (BLOCK_BYTES // data.itemsize):
+        if self._step_inputs or _blocks_fit(data):
             self._apply(data, grad, state, group, chunk.scratch_views[index])
         else:  # the common small parameter: straight to the rule, one Python call fewer
             self._update(data, grad, state, group, chunk.scratch_views[index])
@@ -448,8 +453,7 @@ class Optimizer:
         starts from the same values and computes the same new ones."""
         if self._step_inputs:
             inputs = self._step_inputs.get(id(param), inputs)
-        block = BLOCK_BYTES // param.itemsize
-        if param.size < 2 * block or not self._blocks_pay(group):
+        if not _blocks_fit(param) or not self._blocks_pay(group):
             self._update(param, grad, state, group, scratch, **inputs)
             return
         arrays = {name: value for name, value in state.items() if isinstance(value, np.ndarray)}
@@ -460,6 +464,7 @@ class Optimizer:
         param_flat, grad_flat = flat[0], flat[1]
         arrays_flat = dict(zip(arrays, flat[2:]))
         inputs_flat = dict(zip((k for k, v in inputs.items() if v is not None), flat[2 + len(arrays):]))
+        block = BLOCK_BYTES // param.itemsize
         scratch_block = self._block_scratch(param.dtype, len(scratch), block)
         start = {name: value for name, value in state.items() if name not in arrays}
         block_state = start
@@ -518,7 +523,7 @@ class Optimizer:
             chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
         else:
             chunk_state = {"step": counters[0], **chunk.buffers}
-        if self._elementwise and not self._step_inputs and chunk.data.size < 2 * (BLOCK_BYTES // chunk.data.itemsize):
+        if self._elementwise and not self._step_inputs and not _blocks_fit(chunk.data):
             self._update(chunk.data, chunk.grad_flat, chunk_state, group, chunk.scratch)  # small: the rule itself
         else:
             self._update_chunk(chunk, chunk_state, group)

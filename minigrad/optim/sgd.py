@@ -67,6 +67,8 @@ class SGD(Optimizer):
                 f"dampening must stay 0, got dampening={group['dampening']!r}"
             )
 
+    _scratch_arrays = 1  # the effective gradient (or Nesterov's direction)
+
     def _buffers(self, group) -> dict[str, float]:
         return F.sgd_buffers(group["momentum"])
 
