@@ -67,10 +67,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
     originals = []
     try:
         for owner, attribute, value in replacements:
-            registry = owner._parameters
-            originals.append((owner, attribute, registry[attribute]))
-            registry[attribute] = value  # as _put does, inline: this runs for every parameter
-            object.__setattr__(owner, attribute, value)
+            originals.append((owner, attribute, owner._parameters[attribute]))
+            _put(owner, attribute, value)
         result = module(*args, **(kwargs or {}))
     finally:
         for owner, attribute, original in reversed(originals):

@@ -662,7 +662,7 @@ def _confirm_last_sample(func: Callable, kwargs: dict, plan, losses: Tensor) -> 
     last = plan.batch_size - 1
     if last < 1:
         return
-    sample_args = plan.sample_values(last)  # what plan.sample(last) gives under no_grad, made faster
+    sample_args = plan.sample(last, graph=False)
     try:
         with autograd.no_grad():
             value = func(*sample_args, **kwargs)

@@ -71,10 +71,7 @@ def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
 def _flatten_into(tree, leaves: list) -> TreeSpec:
     """The spec of the container ``tree``, its leaves appended to ``leaves`` (a leaf child
     is taken in place, without a call of its own: flat dicts of tensors are the usual tree)."""
-    if isinstance(tree, dict):
-        keys, children = tuple(tree), tree.values()
-    else:
-        keys, children = None, tree
+    keys, children = _children(tree)
     specs = []
     for child in children:
         if isinstance(child, _CONTAINERS):

@@ -114,21 +114,15 @@ class BatchPlan:
             )
         return dim % leaf.ndim
 
-    def sample(self, index: int) -> list:
-        """The arguments of sample ``index``: each mapped leaf indexed along its dim."""
+    def sample(self, index: int, graph: bool = True) -> list:
+        """The arguments of sample ``index``: each mapped leaf indexed along its dim (with
+        ``graph=False``, a plain Tensor around a view of its array, for a run that records
+        nothing: no indexing op is called)."""
         sample_args = []
         for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
-            taken = [leaf if dim is None else leaf[(slice(None),) * dim + (index,)] for leaf, dim in zip(leaves, dims)]
-            sample_args.append(tree_unflatten(spec, taken))
-        return sample_args
-
-
-    def sample_values(self, index: int) -> list:
-        """The arguments of sample ``index`` as ``sample`` gives them, but each mapped leaf a
-        plain Tensor around a view of its array (no graph): for a run that records nothing."""
-        sample_args = []
-        for leaves, dims, spec in zip(self.leaves, self.dims, self.specs):
-            taken = [leaf if dim is None else Tensor._from_op(leaf.data[(slice(None),) * dim + (index, Ellipsis)])
+            taken = [leaf if dim is None
+                     else leaf[(slice(None),) * dim + (index,)] if graph
+                     else Tensor._from_op(leaf.data[(slice(None),) * dim + (index,)])
                      for leaf, dim in zip(leaves, dims)]
             sample_args.append(tree_unflatten(spec, taken))
         return sample_args
