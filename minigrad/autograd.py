@@ -281,8 +281,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
 
         grads = tuple(g if isinstance(g, Tensor) else Tensor._from_op(g) for g in grads)
         with _GradSwitchTo(True):
-            return _backward(roots, grads, retain_graph, True, inputs, accumulate, trace)
-    return _backward(roots, grads, retain_graph, False, inputs, accumulate, trace)
+            return backpropagate(roots, grads, retain_graph, True, inputs, accumulate, trace)
+    return backpropagate(roots, grads, retain_graph, False, inputs, accumulate, trace)
 
 
 class _GradSwitchTo(_GradModeSwitch):
@@ -290,7 +290,12 @@ class _GradSwitchTo(_GradModeSwitch):
         self.mode = mode
 
 
-def _backward(roots, grads, retain_graph, create_graph, inputs, accumulate, trace) -> dict[int, Any]:
+def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: bool, inputs: Sequence | None,
+                  accumulate: bool, trace: TraceFn | None) -> dict[int, Any]:
+    """``run_backward``'s walk itself, every argument given and already in its final form:
+    ``roots`` and ``grads`` tuples, the grads arrays (Tensors, with grad mode on, under
+    ``create_graph``). ``Tensor.backward`` calls it directly for the usual ``loss.backward()``,
+    where ``run_backward``'s argument handling is a measurable part of a small step."""
     pending: dict[int, Any] = {}
     for root, grad in zip(roots, grads):
         key = id(root)

@@ -184,8 +184,8 @@ class Tensor:
         else:
             (seed,) = autograd.seed_gradients((self,), (gradient,), create_graph)
         retain = create_graph if retain_graph is None else retain_graph
-        if inputs is None and not create_graph:  # the usual loss.backward(): straight to the engine
-            autograd._backward((self,), (seed,), retain, False, None, True, None)
+        if inputs is None and not create_graph:  # the usual loss.backward(): straight to the walk
+            autograd.backpropagate((self,), (seed,), retain, False, None, True, None)
             return
         chosen = None if inputs is None else autograd.tensor_sequence(inputs, "inputs")
         autograd.run_backward(self, seed, retain_graph=retain, create_graph=create_graph, inputs=chosen)
