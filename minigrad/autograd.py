@@ -199,18 +199,18 @@ def _released_error(node) -> RuntimeError:
     )
 
 
-def made_tensors(roots) -> tuple[list, dict[int, int]]:
+def made_tensors(roots) -> tuple[list, dict[int, Any]]:
     """The tensors of the roots' graph made by an op, newest first: every one comes after
-    all the ones that use it. (An explicit stack: no recursion limit.) Also how many times
-    each leaf that requires grad is an input of those ops. The backward pass walks this
-    order; the lab draws it."""
+    all the ones that use it. (An explicit stack: no recursion limit.) Also the leaves that
+    require grad and are an input of those ops, by id. The backward pass walks this order;
+    the lab draws it."""
     found = []
     seen = set()
     for root in roots:
         if root._node is not None and id(root) not in seen:
             seen.add(id(root))
             found.append(root)
-    leaf_uses: dict[int, int] = {}
+    leaves: dict[int, Any] = {}
     stack = list(found)
     last_write = versions.last_write
     while stack:
@@ -226,21 +226,25 @@ def made_tensors(roots) -> tuple[list, dict[int, int]]:
                     found.append(parent)
                     stack.append(parent)
             elif getattr(parent, "_requires_grad", False):
-                leaf_uses[id(parent)] = leaf_uses.get(id(parent), 0) + 1
+                leaves[id(parent)] = parent
     if len(found) > 1:
         found.sort(key=_node_number, reverse=True)
     if found and found[-1]._node.number < versions.last_tracked_write:
         versions.check_views(found, roots)
-    return found, leaf_uses
+    return found, leaves
 
 
-def _buffer_for(parent, leaf_uses: dict[int, int]) -> np.ndarray | None:
+def _buffer_for(parent, given: set[int]) -> np.ndarray | None:
     """Where a joint rule may write ``parent``'s gradient: its gradient buffer, if it is a
-    leaf used once in this graph with no gradient yet, and the buffer still fits its data."""
+    leaf with no gradient yet whose buffer still fits its data and was not already given to
+    a rule in this pass (a second use then gets an array of its own, and the two are added)."""
     buffer = getattr(parent, "_grad_buffer", None)
-    if (buffer is None or parent._grad is not None or leaf_uses.get(id(parent)) != 1
-            or buffer.shape != parent.data.shape or buffer.dtype != parent.data.dtype):
+    if buffer is None or parent._grad is not None or id(parent) in given:
         return None
+    data = parent.data
+    if buffer.shape != data.shape or buffer.dtype != data.dtype:
+        return None
+    given.add(id(parent))
     return buffer
 
 
@@ -300,14 +304,17 @@ def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: 
     for root, grad in zip(roots, grads):
         key = id(root)
         pending[key] = grad if key not in pending else pending[key] + grad
-    order, leaf_uses = made_tensors(roots)
-    targets = None if inputs is None else {id(t) for t in inputs}
-    useful = None if targets is None else _leading_to(order, targets)
-    results: dict[int, Any] = {}
-    leaves = {}
+    order, leaves = made_tensors(roots)
     for root in roots:
         if root._node is None:
             leaves[id(root)] = root
+    targets = None if inputs is None else {id(t) for t in inputs}
+    useful = None if targets is None else _leading_to(order, targets)
+    results: dict[int, Any] = {}
+    # The ids of the leaves whose gradient buffer a joint rule was given to write into: only
+    # on the ordinary accumulating pass, where the gradient ends up in that buffer anyway.
+    buffers_given = set() if not create_graph and accumulate and targets is None else None
+    fit = fit_gradient_tensor if create_graph else fit_gradient
     anomaly = modes.anomaly
     for tensor in order:
         key = id(tensor)
@@ -321,28 +328,32 @@ def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: 
         if accumulate and tensor._retains_grad:
             _accumulate(tensor, upstream, owned=False)
         node = tensor._node
+        parents = node.inputs
         if useful is None:
-            needs = tuple([getattr(parent, "_requires_grad", False) for parent in node.inputs])
+            needs = tuple([getattr(parent, "_requires_grad", False) for parent in parents])
         else:
             needs = tuple([getattr(parent, "_requires_grad", False)
-                           and (id(parent) in targets or id(parent) in useful) for parent in node.inputs])
+                           and (id(parent) in targets or id(parent) in useful) for parent in parents])
         into = None
-        if node.primitive.joint_rule is not None and not create_graph and accumulate and targets is None:
-            into = tuple([_buffer_for(parent, leaf_uses) for parent in node.inputs])
-        input_grads = node.input_gradients(upstream, needs, into, tensor if create_graph else None)
-        for index, parent in enumerate(node.inputs):
-            if not needs[index]:
-                continue
-            input_grad = input_grads[index]
-            if anomaly:
-                check_finite(input_grad, node.primitive.name, f"gradient for input {index}")
-            if trace is not None:
-                trace(tensor, index, upstream, input_grad)
-            parent_key = id(parent)
-            if parent._node is None:
-                leaves[parent_key] = parent
-            previous = pending.get(parent_key)
-            pending[parent_key] = input_grad if previous is None else previous + input_grad
+        if create_graph:
+            raws = node.primitive.graph_vjps(node, needs, upstream, tensor)
+        else:
+            if buffers_given is not None and node.primitive.joint_rule is not None:
+                into = tuple([_buffer_for(parent, buffers_given) for parent in parents])
+            raws = node.primitive.vjps(needs, upstream, node.saved, node.arrays, node.params, into)
+        arrays = node.arrays
+        for index, parent in enumerate(parents):
+            if needs[index]:
+                input_grad = raws[index]
+                if into is None or input_grad is not into[index]:  # (a buffer given is already a fit)
+                    input_grad = fit(input_grad, arrays[index])
+                if anomaly:
+                    check_finite(input_grad, node.primitive.name, f"gradient for input {index}")
+                if trace is not None:
+                    trace(tensor, index, upstream, input_grad)
+                parent_key = id(parent)
+                previous = pending.get(parent_key)
+                pending[parent_key] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             node.release()
     handed_to_leaves: set[int] = set()
@@ -359,22 +370,19 @@ def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: 
                 continue
         if create_graph:
             leaf.grad = leaf_grad if leaf._grad is None else leaf._grad + leaf_grad
-            continue
-        buffer = leaf._grad_buffer
-        if buffer is not None and leaf_grad is buffer and leaf._grad is None:
-            wrapper = leaf._grad_buffer_tensor  # written in place by a joint rule
-            leaf._grad = wrapper if wrapper is not None and wrapper.data is buffer else grad_buffer_tensor(leaf)
-            continue
-        _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
+        elif leaf_grad is leaf._grad_buffer and leaf._grad is None:  # written in place by a joint rule
+            leaf._grad = grad_buffer_tensor(leaf)
+        else:
+            _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
     return results
 
 
 def grad_buffer_tensor(leaf):
     """The Tensor around ``leaf``'s gradient buffer, made once and reused while it fits."""
-    from minigrad.tensor import Tensor
-
     wrapper = leaf._grad_buffer_tensor
     if wrapper is None or wrapper.data is not leaf._grad_buffer:
+        from minigrad.tensor import Tensor  # here, not above: this runs for every leaf of every step
+
         wrapper = leaf._grad_buffer_tensor = Tensor._from_op(leaf._grad_buffer)
     return wrapper
 

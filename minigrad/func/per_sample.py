@@ -226,8 +226,8 @@ class Replay:
         self.stacks: list[LayerStack] = []
 
     def run(self, output: Tensor) -> Tensor:
-        order, leaf_uses = autograd.made_tensors([output])
-        for key in leaf_uses:
+        order, leaves = autograd.made_tensors([output])
+        for key in leaves:
             if key not in self.params and key not in self.tracer.sources:
                 raise NotBatchable("the function uses a tensor that requires grad and is neither a "
                                    "differentiated argument nor mapped (a weight from outside?)")

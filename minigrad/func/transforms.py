@@ -111,8 +111,8 @@ def needs_graph(outputs: list[Tensor], variables: list[Tensor]) -> bool:
     if not roots:
         return False
     own = {id(v) for v in variables if v.is_leaf}
-    _, leaf_uses = autograd.made_tensors(roots)
-    return any(key not in own for key in leaf_uses)
+    _, leaves = autograd.made_tensors(roots)
+    return any(key not in own for key in leaves)
 
 
 def zeros_like(tensor: Tensor) -> Tensor:

@@ -126,6 +126,34 @@ def test_a_parameter_used_twice_gets_the_sum_of_both_gradients():
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def _loss_using_a_weight_twice(weight, bias, fused: bool, twice_in_one_node: bool):
+    """A loss that uses ``weight`` twice: as both layers of one MLP, or in two MLPs; fused
+    (MLP nodes, whose joint rule may write into the optimizer's buffer) or layer by layer."""
+    F = mg.nn.functional
+    if fused:
+        if twice_in_one_node:
+            return (F.mlp(X, [(weight, bias), (weight, bias)]) ** 2).sum()
+        return (F.mlp(X, [(weight, bias)]) ** 2).sum() + (F.mlp(X, [(weight, bias)]) ** 3).sum()
+    first = F.linear(X, weight, bias)
+    if twice_in_one_node:
+        return (F.linear(F.relu(first), weight, bias) ** 2).sum()
+    return (first ** 2).sum() + (F.linear(X, weight, bias) ** 3).sum()
+
+
+@pytest.mark.parametrize("twice_in_one_node", [True, False])
+def test_a_parameter_used_twice_by_joint_rules_gets_both_gradients(twice_in_one_node):
+    """The first use may write into the parameter's slot of the optimizer's gradient buffer;
+    the second must not write over it (it gets an array of its own; the two are added)."""
+    rng = np.random.default_rng(1)
+    weight = mg.Tensor(rng.normal(size=(3, 3)), requires_grad=True)
+    bias = mg.Tensor(rng.normal(size=3), requires_grad=True)
+    optim.SGD([weight, bias], lr=0.1)  # flat: each gets a slot in the gradient buffer
+    _loss_using_a_weight_twice(weight, bias, True, twice_in_one_node).backward()
+    expected = mg.autograd.grad(_loss_using_a_weight_twice(weight, bias, False, twice_in_one_node), [weight, bias])
+    for param, want in zip((weight, bias), expected):
+        np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-12)
+
+
 def test_a_gradient_already_there_is_added_to():
     model, _, twin = _mlp_and_twin()
     _mlp_grads(model, X, TARGET)
