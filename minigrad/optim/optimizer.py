@@ -181,6 +181,15 @@ class _Chunk:
     def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[start:stop].reshape(shape) for (start, stop), shape in zip(self.bounds, self.shapes)]
 
+    def holds_its_gradients(self) -> bool:
+        """Whether every parameter's data and gradient are still the chunk's views (the usual
+        step, where backward wrote each gradient into its slot): nothing to adopt, check or copy."""
+        for param, data, grad in zip(self.params, self.data_views, self.grad_views):
+            tensor = param._grad
+            if param.data is not data or tensor is None or tensor.data is not grad:
+                return False
+        return True
+
     def adopt_replaced_data(self) -> None:
         """Follow a ``p.data = array`` done by the user since the last step."""
         for i, param in enumerate(self.params):
@@ -341,9 +350,6 @@ class Optimizer:
         ``closure`` (as in PyTorch) recomputes the loss and its gradients; it runs with
         gradients enabled before the update."""
         loss = self._evaluate(closure) if closure is not None else None
-        for group_chunks in self._chunks:
-            for chunk in group_chunks:
-                chunk.adopt_replaced_data()  # moves no value: safe even if a check below fails
         grads = self._check_step_inputs()  # all of them before any update: a bad one changes nothing
         position = 0
         for group, group_chunks in zip(self.param_groups, self._chunks):
@@ -374,10 +380,15 @@ class Optimizer:
     def _check_step_inputs(self) -> list[list[np.ndarray | None]]:
         """Every gradient is None or a NumPy array of its parameter's shape and dtype, and every
         parameter with a gradient can be written in place. Returns the gradients, chunk by
-        chunk (read once per step)."""
+        chunk (read once per step). Follows a ``p.data = array`` made since the last step
+        first (which moves no value: safe even if a check fails)."""
         every_chunk = []
         for number, group_chunks in enumerate(self._chunks):
             for chunk in group_chunks:
+                if chunk.flat and chunk.holds_its_gradients():
+                    every_chunk.append(chunk.grad_views)
+                    continue
+                chunk.adopt_replaced_data()
                 grads = grad_arrays(chunk.params)
                 every_chunk.append(grads)
                 for param, shape, grad in zip(chunk.params, chunk.shapes, grads):
@@ -508,16 +519,19 @@ class Optimizer:
             counters = [self._counters(state, scalars) for state in states]
         else:  # the common case, kept cheap: the step counts alone
             counters = [0 if state is None else state["step"] for state in states]
-        if counters.count(counters[0]) != len(counters) or any(g is None for g in grads):
+        in_place = grads is chunk.grad_views  # (then every gradient is there)
+        if counters.count(counters[0]) != len(counters) or not in_place and any(g is None for g in grads):
             for index, grad in enumerate(grads):
                 self._step_param(chunk, index, grad, group, buffers, scalars)
             return
+        if not in_place:
+            for param, grad, view in zip(params, grads, chunk.grad_views):
+                if grad is not view:
+                    np.copyto(view, grad)
+                    set_grad_array(param, view)
         size = 1 + len(scalars) + len(buffers)
-        for index, (param, grad, view) in enumerate(zip(params, grads, chunk.grad_views)):
-            if grad is not view:
-                np.copyto(view, grad)
-                set_grad_array(param, view)
-            if states[index] is None or len(states[index]) != size:
+        for index, state in enumerate(states):
+            if state is None or len(state) != size:
                 states[index] = self._state_of(chunk, index, buffers, scalars)
         if scalars:
             chunk_state = {"step": counters[0][0], **dict(zip(scalars, counters[0][1:])), **chunk.buffers}
