@@ -385,7 +385,7 @@ def _cross_entropy_forward(logits, target, reduction, label_smoothing, class_ind
     # half the cost on short rows (a reduction along a short axis pays per row).
     shifted = logits - logits[rows, logits.argmax(axis=1)][:, None]
     exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
+    total = np.add.reduce(exp, axis=1, keepdims=True)
     log_total = np.log(total)
     probs = exp
     probs /= total
@@ -521,7 +521,7 @@ def _ignored(labels: np.ndarray, classes: int, ignore_index: int, what: str) -> 
     label must be a class, else ClassIndexError naming the bad ones."""
     flat = labels if labels.ndim == 1 else labels.reshape(-1)
     # Seen as unsigned, a negative label is a huge number: one max() checks both bounds.
-    all_classes = flat.size == 0 or flat.view(f"u{flat.itemsize}").max() < classes
+    all_classes = flat.size == 0 or np.maximum.reduce(flat.view(f"u{flat.itemsize}")) < classes
     if all_classes and not 0 <= ignore_index < classes:
         return None
     ignored = labels == ignore_index
