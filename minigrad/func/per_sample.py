@@ -561,10 +561,10 @@ def _outer_products(d: np.ndarray, h: np.ndarray, out: np.ndarray) -> None:
     compare the bits, products that underflow included. A BLAS that added the 0 * 0 term
     first with a fused multiply-add could keep the sign of a product that underflows, -0
     for +0: equal, not the same bits; the test would say so.) A matrix product with an inner
-    dimension of 1 is not handed to BLAS by NumPy, one of 2 is: BLAS writes each sample's
-    block while it is in cache, at about
-    the speed of filling the memory, where einsum zeroes the whole output first and then
-    adds the products into it with an inner loop of one row (2.5 times as long). Other
+    dimension of 1 is not handed to BLAS by NumPy, one of 2 is: BLAS clears each sample's
+    block (its pass for beta = 0) and writes the products over it while the block is in
+    cache, where einsum zeroes the whole output first and then adds the products into it
+    with an inner loop of one row (2.5 times as long). Other
     dtypes, or operands whose dtype is not the output's, take einsum."""
     if not (d.dtype == h.dtype == out.dtype and out.dtype in _BLAS_DTYPES and out.flags.c_contiguous):
         np.einsum("bo,bi->boi", d, h, out=out, casting="same_kind")
