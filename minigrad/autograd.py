@@ -356,6 +356,16 @@ def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: 
                 pending[parent_key] = input_grad if previous is None else previous + input_grad
         if not retain_graph:
             node.release()
+    _deliver_to_leaves(leaves, pending, targets, accumulate, create_graph, grads, results)
+    return results
+
+
+def _deliver_to_leaves(leaves: dict, pending: dict, targets: set | None, accumulate: bool, create_graph: bool,
+                       seeds: tuple, results: dict) -> None:
+    """The end of the walk: each leaf's summed gradient, after its hooks, goes into
+    ``results`` (when it is one of ``targets``) and into its ``.grad`` (when accumulating).
+    Done only after every node succeeded, so a rule that raises leaves the leaves' ``.grad`` as
+    they were."""
     handed_to_leaves: set[int] = set()
     for key, leaf in leaves.items():
         leaf_grad = pending.get(key)
@@ -373,8 +383,7 @@ def backpropagate(roots: tuple, grads: tuple, retain_graph: bool, create_graph: 
         elif leaf_grad is leaf._grad_buffer and leaf._grad is None:  # written in place by a joint rule
             leaf._grad = grad_buffer_tensor(leaf)
         else:
-            _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, grads))
-    return results
+            _accumulate(leaf, leaf_grad, _owned(leaf_grad, handed_to_leaves, seeds))
 
 
 def grad_buffer_tensor(leaf):

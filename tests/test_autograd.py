@@ -181,3 +181,27 @@ def test_leaf_grad_never_aliases_the_callers_gradient_array():
     y = mg.Tensor(np.zeros(3), requires_grad=True)
     (y.reshape(3, 1) + 0).backward(np.ones((3, 1)))  # a view of the upstream reaches the leaf
     assert y.grad.data.base is None or y.grad.data.base is not upstream
+
+
+class _FailingBackward(mg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, g):
+        raise ArithmeticError("this backward always fails")
+
+
+def test_a_backward_that_raises_leaves_every_leaf_gradient_as_it_was():
+    """The leaves get their gradients only after every node's rule ran: a rule that raises
+    half-way changes no .grad (here one leaf had a gradient, the other none)."""
+    a = mg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = mg.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    (a * 5).sum().backward()
+    failing = _FailingBackward.apply(a * 2).sum()
+    loss = failing + (a * b).sum()  # made later, so a * b's rule runs before the failing one
+    with pytest.raises(ArithmeticError, match="always fails"):
+        loss.backward()
+    np.testing.assert_array_equal(a.grad, [5.0, 5.0])
+    assert b.grad is None
