@@ -64,24 +64,24 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Ten
         args = ()
     elif not isinstance(args, tuple):
         args = (args,)
-    originals = []
+    originals = [(owner, attribute, owner._parameters[attribute]) for owner, attribute, _ in replacements]
     try:
-        for owner, attribute, value in replacements:
-            originals.append((owner, attribute, owner._parameters[attribute]))
-            _put(owner, attribute, value)
+        _put(replacements)
         result = module(*args, **(kwargs or {}))
     finally:
-        for owner, attribute, original in reversed(originals):
-            _put(owner, attribute, original)
+        # Every original put back (one not replaced yet, if a put raised, is left as it was).
+        _put(reversed(originals))
     tracer = trace_state.tracer
     return result if tracer is None else tracer.module_output(result)
 
 
-def _put(owner: Module, attribute: str, value) -> None:
-    # Both the registry (what parameters() lists) and the attribute (what forward reads);
-    # object.__setattr__ because Module.__setattr__ accepts only Parameters there.
-    owner._parameters[attribute] = value
-    object.__setattr__(owner, attribute, value)
+def _put(changes) -> None:
+    """Each (owner module, attribute, value) of ``changes`` put in place."""
+    for owner, attribute, value in changes:
+        # Both the registry (what parameters() lists) and the attribute (what forward reads);
+        # object.__setattr__ because Module.__setattr__ accepts only Parameters there.
+        owner._parameters[attribute] = value
+        object.__setattr__(owner, attribute, value)
 
 
 def _merged(dicts) -> dict[str, Tensor]:
