@@ -118,9 +118,6 @@ def _collect_slots(module: Module, prefix: str, found: list) -> None:
             _collect_slots(child, f"{prefix}{name}.", found)
 
 
-_MISSING = object()
-
-
 def _replacements(module: Module, given: dict, tie_weights: bool, strict: bool) -> list[tuple[Module, str, Tensor]]:
     """(owner module, attribute, new value) for every slot to fill, after every check."""
     slots = _slots(module)
@@ -129,15 +126,15 @@ def _replacements(module: Module, given: dict, tie_weights: bool, strict: bool) 
         # shape, and no parameter registered under two names. Then there is nothing to
         # report and one replacement per slot, in order (what the checks below find too);
         # anything else is left to them.
-        replacements, seen = [], set()
+        replacements = []
         for name, owner, attribute, param in slots:
-            value = given.get(name, _MISSING)
-            if not isinstance(value, Tensor) or value.data.shape != param.data.shape or id(param) in seen:
+            value = given.get(name)  # None (not a Tensor) when the name is missing
+            if not isinstance(value, Tensor) or value.data.shape != param.data.shape:
                 break
-            seen.add(id(param))
             replacements.append((owner, attribute, value))
         else:
-            return replacements
+            if len({id(param) for *_, param in slots}) == len(slots):  # no parameter under two names
+                return replacements
     return _checked_replacements(module, slots, given, tie_weights, strict)
 
 

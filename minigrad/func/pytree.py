@@ -98,6 +98,10 @@ def tree_unflatten(spec: TreeSpec, leaves: list) -> Any:
 def _unflatten_from(spec: TreeSpec, leaves: list, start: int) -> tuple[Any, int]:
     if spec.kind is None:
         return leaves[start], start + 1
+    end = start + len(spec.children)
+    if spec.children.count(LEAF) == len(spec.children) and end <= len(leaves):
+        # Children all leaves (a flat dict of tensors, the usual tree): taken as one slice.
+        return _built(spec, leaves[start:end]), end
     children = []
     for child in spec.children:
         if child.kind is None:  # a leaf, taken in place
@@ -106,11 +110,16 @@ def _unflatten_from(spec: TreeSpec, leaves: list, start: int) -> tuple[Any, int]
         else:
             value, start = _unflatten_from(child, leaves, start)
             children.append(value)
+    return _built(spec, children), start
+
+
+def _built(spec: TreeSpec, children: list) -> Any:
+    """The container ``spec`` describes, holding ``children``."""
     if spec.keys is not None:
-        return spec.kind(zip(spec.keys, children)), start
+        return spec.kind(zip(spec.keys, children))
     if hasattr(spec.kind, "_fields"):  # a namedtuple takes its fields as arguments
-        return spec.kind(*children), start
-    return spec.kind(children), start
+        return spec.kind(*children)
+    return spec.kind(children)
 
 
 def tree_map(fn: Callable[[Any], Any], tree: Any) -> Any:
