@@ -718,6 +718,20 @@ def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample_equals_th
     close(stats.sum_grad_squared["0.weight"], (looped["0.weight"].data ** 2).sum(axis=0))
 
 
+def test_fast_path_gives_the_gradients_in_the_order_argnums_names_them():
+    def loss(x, w, b):
+        return (F.linear(x[None], w, b) ** 2).sum()
+
+    rng = np.random.default_rng(0)
+    X, w, b = mg.tensor(rng.standard_normal((4, 3))), mg.tensor(rng.standard_normal((2, 3))), mg.tensor([0.5, -1.0])
+    fast = vmap(grad(loss, argnums=(2, 1)), in_dims=(0, None, None))
+    ours = fast(X, w, b)
+    assert fast.last_path == "per-sample", fast.fallback_reason
+    looped = vmap(grad(loss, argnums=(2, 1)), in_dims=(0, None, None), fast_path=False)(X, w, b)
+    assert [g.shape for g in ours] == [(4, 2), (4, 2, 3)]
+    close_trees(ours, looped, rtol=1e-12, atol=1e-15)
+
+
 def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample_matches_torch(torch):
     shared, model, loss, X, y = _shared_layer_case()
     params = detached_params(model)

@@ -688,12 +688,12 @@ def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tup
     except (NotBatchable, IndexError, ValueError) as reason:
         return None, str(reason)
     per_sample = [Tensor._from_op(gradients.per_sample(i)) for i in range(len(gradients.params))]
-    pieces, start = [], 0
-    for position in positions:
+    pieces, start = {}, 0
+    for position in sorted(positions):  # the parameters come in the order of the arguments
         count = len(plan.leaves[position])
-        pieces.append(tree_unflatten(plan.specs[position], per_sample[start:start + count]))
+        pieces[position] = tree_unflatten(plan.specs[position], per_sample[start:start + count])
         start += count
-    grads = pieces[0] if isinstance(grad_fn.argnums, int) else tuple(pieces)
+    grads = pieces[positions[0]] if isinstance(grad_fn.argnums, int) else tuple(pieces[p] for p in positions)
     return ((grads, gradients.losses) if grad_fn.with_value else grads), None
 
 
