@@ -315,7 +315,8 @@ class Replay:
         else:
             z = F.mlp_op(h, *tensors, activation=activation)
             inputs = list(z._node.saved)  # each layer's input rows, as the forward kept them
-        indices = [tuple(None if p is None else p.index for p in layer) for layer in layers]
+        indices = [(None if weight is None else weight.index, None if bias is None else bias.index)
+                   for weight, bias in layers]
         self.stacks.append(LayerStack(indices, activation, inputs, z))
         return z
 
@@ -495,9 +496,10 @@ class PerSampleGradients:
         for layer in reversed(range(len(stack.params))):
             weight, bias = stack.params[layer]
             h = stack.inputs[layer]
-            self.pieces[weight].append(("weight", d.reshape(batch, -1, d.shape[-1]), h.reshape(batch, -1, h.shape[-1])))
+            d_per_sample = d.reshape(batch, -1, d.shape[-1])
+            self.pieces[weight].append(("weight", d_per_sample, h.reshape(batch, -1, h.shape[-1])))
             if bias is not None:
-                self.pieces[bias].append(("bias", d.reshape(batch, -1, d.shape[-1]), None))
+                self.pieces[bias].append(("bias", d_per_sample, None))
             if layer:
                 d = d @ self.params[weight].data  # a fresh array: the pieces above keep the old d
                 F.scale_by_mlp_activation_derivative(stack.activation)(d, h)
@@ -584,7 +586,7 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     """Per-sample gradients of the scalar ``func`` with respect to the arguments at
     ``positions`` (unmapped), the others mapped as ``plan`` (vmap's BatchPlan) says.
     Raises NotBatchable when the function is not of the form the replay handles."""
-    params, param_places, trace_args = [], [], []  # param_places: (argument, leaf number) of each
+    params, trace_args = [], []
     tracer = SampleTracer()
     grad_enabled = autograd.is_grad_enabled()
     for position, (leaves, arg_dims, spec) in enumerate(zip(plan.leaves, plan.dims, plan.specs)):
@@ -600,7 +602,6 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
                     raise NotBatchable(f"the differentiated {plan.paths[position][number]} requires grad (an "
                                        f"enclosing computation may differentiate the per-sample gradients)")
                 made.append(_variable(leaf.data))
-                param_places.append((position, number))
             params += made
         else:
             for number, (leaf, dim) in enumerate(zip(leaves, arg_dims)):
@@ -623,8 +624,7 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     if not isinstance(output, Tensor) or output.ndim != 0 or output.dtype.kind != "f" or not output.requires_grad:
         raise NotBatchable("the function does not return a scalar float Tensor that depends on the differentiated "
                            "arguments")
-    replay = Replay(tracer, params, lambda index: plan.paths[param_places[index][0]][param_places[index][1]],
-                    plan.batch_size)
+    replay = Replay(tracer, params, lambda index: _parameter_path(plan, positions, index), plan.batch_size)
     try:
         losses = replay.run(output)
     except NotBatchable:
@@ -633,6 +633,16 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
         raise NotBatchable(f"the batched replay raised {type(error).__name__}: {error}") from error
     _confirm_last_sample(func, kwargs, plan, losses)
     return PerSampleGradients(params, replay.stacks, _upstreams(losses, replay.stacks), losses.detach())
+
+
+def _parameter_path(plan, positions: tuple[int, ...], index: int) -> str:
+    """The path of parameter ``index`` (the leaves of the differentiated arguments, argument
+    after argument), for messages."""
+    for position in sorted(positions):
+        if index < len(plan.leaves[position]):
+            return plan.paths[position][index]
+        index -= len(plan.leaves[position])
+    raise IndexError(index)
 
 
 def _upstreams(losses: Tensor, stacks: list[LayerStack]) -> list:
