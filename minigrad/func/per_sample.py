@@ -278,11 +278,13 @@ class Replay:
             return source[1]
         derived = self.tracer.derived.get(key)
         if derived is not None and derived.tensor is value:
-            base = self.batched(derived.source, op)
+            # Made on the arrays: a derived tensor is one the engine did not record, so
+            # nothing in its making requires grad (its batched source is mapped data).
+            base = self.batched(derived.source, op).data
             if derived.how == "__getitem__":
-                made = base[_batched_index(derived.argument)]
+                made = Tensor._from_op(base[_batched_index(derived.argument)])
             else:
-                made = base.reshape((self.batch_size,) + tuple(derived.argument))
+                made = Tensor._from_op(base.reshape((self.batch_size,) + tuple(derived.argument)))
             self.values[key] = made
             return made
         raise NotBatchable(f"'{op}' uses a tensor of shape {value.shape} that is neither a parameter nor made "
