@@ -439,17 +439,25 @@ def _cross_entropy(replay, node, inputs, out):
     logits = replay.data(inputs[0], "cross_entropy")
     target = replay.data(inputs[1], "cross_entropy")
     batch, rows, classes = logits.shape
-    flat_target = target.reshape((batch * rows,) + ((classes,) if not node.params["class_indices"] else ()))
+    flat_target = _labels_in_a_row(target, batch * rows) if node.params["class_indices"] \
+        else target.reshape((batch * rows, classes))
     losses = F.cross_entropy(logits.reshape(batch * rows, classes), flat_target, reduction="none",
                              label_smoothing=node.params["label_smoothing"])
     return _per_sample_reduction(losses, node.params["reduction"], batch, (rows,))
+
+
+def _labels_in_a_row(labels: Tensor, count: int) -> Tensor:
+    """Integer class labels (batch, rows) as (count,): reshaped on the array, as integers
+    never require grad (no op to record)."""
+    return Tensor._from_op(labels.data.reshape(count))
 
 
 def _nll_loss(replay, node, inputs, out):
     log_probs = replay.data(inputs[0], "nll_loss")
     target = replay.data(inputs[1], "nll_loss")
     batch, rows, classes = log_probs.shape
-    losses = F.nll_loss(log_probs.reshape(batch * rows, classes), target.reshape(batch * rows), reduction="none")
+    losses = F.nll_loss(log_probs.reshape(batch * rows, classes), _labels_in_a_row(target, batch * rows),
+                        reduction="none")
     return _per_sample_reduction(losses, node.params["reduction"], batch, (rows,))
 
 
