@@ -531,7 +531,7 @@ class PerSampleGradients:
         for count, (kind, d, h) in enumerate(pieces):
             target = result if count == 0 else scratch if scratch is not None else np.empty_like(result)
             if kind == "bias":
-                np.sum(d, axis=1, out=target, dtype=target.dtype)
+                np.add.reduce(d, axis=1, out=target, dtype=target.dtype)  # np.sum's own call, less its wrapper
             elif d.shape[1] == 1:  # one row per sample: an outer product
                 _outer_products(d[:, 0], h[:, 0], target)
             else:
