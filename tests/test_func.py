@@ -123,6 +123,19 @@ def test_pytree_round_trip_keeps_types_order_and_namedtuples():
         tree_unflatten(spec, [1, 2])
 
 
+def test_pytree_flat_containers_are_rebuilt_whole_and_a_wrong_leaf_count_is_reported():
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "a b")
+    for tree in ({"w": 1, "b": 2}, [1, 2, 3], Pair(1, 2), (Pair(1, 2), {"k": 3}), {}, [[]]):
+        leaves, spec = tree_flatten(tree)
+        assert tree_unflatten(spec, leaves) == tree
+    _, spec = tree_flatten((Pair(1, 2), {"k": 3}))
+    for wrong in ([1], [1, 2], [1, 2, 3, 4]):  # short inside the namedtuple, after it, and too many
+        with pytest.raises(ValueError, match=f"has 3 leaves, got {len(wrong)}"):
+            tree_unflatten(spec, wrong)
+
+
 # ---- grad and grad_and_value ----------------------------------------------------------------------
 def test_grad_of_mlp_loss_wrt_a_params_dict_matches_torch(torch):
     model = mlp64(activation="tanh")
