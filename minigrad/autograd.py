@@ -131,20 +131,12 @@ class Node:
     def release(self) -> None:
         self.inputs = self.arrays = self.saved = self.params = None
 
-    def input_gradients(self, upstream, needs: tuple, into: tuple | None = None, output=None) -> list:
-        """The vector-Jacobian products for the inputs where ``needs`` is True, each shaped
-        and typed like its input (None for the others).
-
-        Without ``output``: the ordinary path, arrays in and out (``into`` as for
-        ``Primitive.vjps``). With ``output``, the Tensor this node made: the differentiable
-        path, Tensors in and out, the rules recorded as a graph.
-        """
-        if output is None:
-            raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params, into)
-            return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
-        raws = self.primitive.graph_vjps(self, needs, upstream, output)
-        return [fit_gradient_tensor(raw, like) if need else None
-                for raw, like, need in zip(raws, self.arrays, needs)]
+    def input_gradients(self, upstream: np.ndarray, needs: tuple) -> list:
+        """The vector-Jacobian products on arrays for the inputs where ``needs`` is True, each
+        shaped and typed like its input (None for the others): this node's part of a backward
+        pass taken alone (the lab shows it). The engine's walk calls the rules itself."""
+        raws = self.primitive.vjps(needs, upstream, self.saved, self.arrays, self.params)
+        return [fit_gradient(raw, like) if need else None for raw, like, need in zip(raws, self.arrays, needs)]
 
 
 def unbroadcast(grad, shape: tuple):
