@@ -2,7 +2,7 @@
 
     python benchmarks/bench_per_sample.py [--json] [--quick] [--rounds N] [--clock cpu]
                                           [--no-torch] [--no-loop] [--figure PATH]
-                                          [--breakdown]
+                                          [--breakdown] [--floor]
 
 The workload is the step benchmark's middle configuration: an MLP 64-128-128-10 (ReLU),
 batch 64, float32, softmax cross-entropy, the same seeded weights and batch. Runners:
@@ -33,6 +33,12 @@ backward, with the clock and the machine's load average in the caption.
 over calls, as a multiple of the ordinary pass's median, the two called alternately), to
 show where its time goes; the stages are timed by wrapping minigrad.func.per_sample's
 functions, so this mode measures, it does not benchmark.
+
+``--floor`` times, in the interleaved rounds of the table, ``per_sample`` beside two
+versions of itself that write the weights' per-sample gradients differently: with each
+outer-product block filled with a constant instead (the same bytes, by the cheapest write
+NumPy has) and not written at all. The first is a lower bound for any way of writing them
+in NumPy, the second what the fast path costs besides the writing (trace, replay, checks).
 """
 from __future__ import annotations
 
@@ -353,6 +359,72 @@ def print_breakdown(report: dict) -> None:
           f"{report['us']['fill'] / unit:.2f} |")
 
 
+def _with_outer_products(run: Callable[[], object], replacement: Callable) -> Callable[[], object]:
+    """``run`` with minigrad.func.per_sample's outer-product writer replaced for its duration."""
+    import minigrad.func.per_sample as per_sample
+
+    def call():
+        original = per_sample._outer_products
+        per_sample._outer_products = replacement
+        try:
+            return run()
+        finally:
+            per_sample._outer_products = original
+    return call
+
+
+def _fill_with_one(d, h, out) -> None:
+    out.fill(1.0)
+
+
+def _leave_unwritten(d, h, out) -> None:
+    return None
+
+
+FLOOR_RUNNERS = (
+    ("backward", "ordinary forward+backward"),
+    ("per_sample", "per-sample gradients"),
+    ("per_sample_filled", "  the same, each outer product a constant fill of its bytes"),
+    ("per_sample_unwritten", "  the same, the outer products not written"),
+)
+
+
+def floor(quick: bool = False, rounds: int | None = None, clock: str = "cpu") -> dict:
+    """Median microseconds per call of the per-sample fast path with its outer products
+    written as usual, replaced by a constant fill, and left out, beside the ordinary pass,
+    in the interleaved rounds of the table (one thread)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        runners = build(None)
+        fast = runners["per_sample"]
+        runners = {"backward": runners["backward"], "per_sample": fast,
+                   "per_sample_filled": _with_outer_products(fast, _fill_with_one),
+                   "per_sample_unwritten": _with_outer_products(fast, _leave_unwritten)}
+        filled = runners["per_sample_filled"]()
+        if not all(np.all(g.data == 1) for name, g in filled.items() if name.endswith("weight")):
+            raise RuntimeError("the constant fill did not replace the outer products: the timing would not be "
+                               "of what it says")
+        rounds = rounds or (2 if quick else 25)
+        times = interleaved(runners, rounds, 0.002 if quick else 0.02, warmup=0 if quick else 2, clock=clock)
+    return {"config": MIDDLE.name, "clock": clock, "rounds": rounds, "load": load_average(), "us": times}
+
+
+def print_floor(report: dict) -> None:
+    times = report["us"]
+    unit = times["backward"]
+    print(f"Per-sample gradients and what bounds them, MLP {report['config']}, float32, 1 thread, "
+          f"{report['clock']} clock, median of {report['rounds']} rounds, load average {report['load']}")
+    print()
+    print("| runner | time | / backward |")
+    print("|---|---|---|")
+    for name, label in FLOOR_RUNNERS:
+        print(f"| {label} | {times[name]:,.0f} µs | {times[name] / unit:.2f} |")
+    print()
+    print(f"Writing the outer products: {times['per_sample'] - times['per_sample_unwritten']:,.0f} µs; "
+          f"a constant fill of the same bytes: {times['per_sample_filled'] - times['per_sample_unwritten']:,.0f} µs.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -366,12 +438,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="also draw the times as a bar chart into PATH (a .png)")
     parser.add_argument("--breakdown", action="store_true",
                         help="time the stages of the per-sample fast path instead (CPU time)")
+    parser.add_argument("--floor", action="store_true",
+                        help="time the fast path with its outer products replaced by a constant fill, and left "
+                             "out, instead")
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
     if args.breakdown:
         report = breakdown(calls=20 if args.quick else 300)
         print(json.dumps(report, indent=2)) if args.json else print_breakdown(report)
+        return
+    if args.floor:
+        report = floor(quick=args.quick, rounds=args.rounds, clock=args.clock)
+        print(json.dumps(report, indent=2)) if args.json else print_floor(report)
         return
     if args.figure is not None and (args.figure.suffix != ".png" or not args.figure.parent.is_dir()):
         parser.error(f"--figure must be a .png path in an existing directory, got {str(args.figure)!r}")

@@ -1067,6 +1067,48 @@ def test_per_sample_benchmark_breakdown_times_every_stage_once_per_call():
     assert all(0 < us < report["us"]["per_sample"] for us in measured.values()), measured
 
 
+def test_per_sample_benchmark_floor_times_the_fast_path_with_its_writes_replaced():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    result = subprocess.run([sys.executable, str(script), "--floor", "--quick", "--json", "--rounds", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr  # it raises when the fill did not replace the outer products
+    report = json.loads(result.stdout)
+    assert report["rounds"] == 1 and report["config"] == "64-128-128-10 b64"
+    assert set(report["us"]) == {"backward", "per_sample", "per_sample_filled", "per_sample_unwritten"}
+    assert all(us > 0 for us in report["us"].values())
+
+
+def test_the_floors_writers_stand_in_for_the_outer_products_only_while_they_run():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import minigrad.func.per_sample as per_sample
+    from minigrad.func import per_sample_grads
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_per_sample.py"
+    spec = importlib.util.spec_from_file_location("bench_per_sample_under_test", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(path.parent))
+    model = mlp64(sizes=(3, 4, 2), seed=1)
+    X, y = data(5, 3, 2, seed=2)
+    writer = per_sample._outer_products
+    filled = bench._with_outer_products(lambda: per_sample_grads(model, F.cross_entropy, X, y), bench._fill_with_one)()
+    assert np.all(filled["0.weight"].data == 1) and np.all(filled["2.weight"].data == 1)
+    assert per_sample._outer_products is writer  # put back
+    ordinary = per_sample_grads(model, F.cross_entropy, X, y)["0.weight"].data
+    assert not np.all(ordinary == 1)
+
+
 def test_per_sample_benchmark_refuses_a_figure_path_it_cannot_write(tmp_path):
     import subprocess
     import sys
