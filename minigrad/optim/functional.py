@@ -121,6 +121,12 @@ def _record(trace: dict | None, **values) -> None:
 
 _AXPY: dict[np.dtype, Any] = {}  # dtype -> BLAS axpy, found on first use (importing SciPy's BLAS takes 0.2 s)
 
+# BLAS axpy kernels fuse the multiply-add only in their unrolled loop; the last n % unroll
+# numbers go through a plain C loop that rounds twice (OpenBLAS's Haswell/Zen kernels: an
+# unroll of 16 in float64, 32 in float32). A multiple of every unroll keeps every number
+# in the fused loop: the array's first multiple of it in place, the rest padded to it.
+_FUSED_BLOCK = 128
+
 
 def _add_scaled_(target: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
     """target <- target + alpha * x, in place, each element rounded once (a fused multiply-add),
@@ -128,8 +134,10 @@ def _add_scaled_(target: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
 
     BLAS axpy does it in one pass over the arrays, where NumPy needs two (alpha * x into a
     scratch array, then the add): on a parameter of a million numbers that pass is most of an
-    SGD step. Arrays other than float32/float64, of two dtypes, or alpha = 0 (0 * inf must
-    stay NaN, as in PyTorch; BLAS skips the product) take NumPy's two roundings."""
+    SGD step. The kernel's unrolled loop is what fuses, so the last ``size % 128`` numbers
+    are copied into a block of 128 and updated there. Arrays other than float32/float64, of
+    two dtypes, or alpha = 0 (0 * inf must stay NaN, as in PyTorch; BLAS skips the product)
+    take NumPy's two roundings."""
     if target.size == 0:
         return target
     if alpha == 0 or x.dtype != target.dtype or target.dtype not in (np.float32, np.float64):
@@ -142,7 +150,17 @@ def _add_scaled_(target: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
         axpy = _AXPY[target.dtype] = blas.get_blas_funcs("axpy", dtype=target.dtype)
     contiguous = target.flags.c_contiguous and target.flags.writeable
     flat = target.reshape(-1) if contiguous else np.ascontiguousarray(target).reshape(-1)
-    result = axpy(np.ravel(x), flat, a=alpha)
+    x = np.ravel(x)
+    size = flat.size
+    bulk = size - size % _FUSED_BLOCK
+    result = axpy(x, flat, n=bulk, a=alpha) if bulk else flat
+    if bulk < size:
+        rest = size - bulk
+        block = np.zeros((2, _FUSED_BLOCK), dtype=target.dtype)  # the rest of target, then of x
+        block[0, :rest] = result[bulk:]
+        block[1, :rest] = x[bulk:]
+        axpy(block[1], block[0], a=alpha)
+        result[bulk:] = block[0, :rest]
     if result is not flat or not contiguous:  # SciPy wrote into a copy: bring it back
         np.copyto(target, result.reshape(target.shape))
     return target

@@ -46,6 +46,19 @@ def test_rounds_once_in_place_whatever_the_layout(dtype, layout):
     np.testing.assert_array_equal(target, expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rounds_once_at_every_size_the_remainder_of_blas_unrolled_loop_included(dtype):
+    # BLAS axpy fuses only in its unrolled loop (16 or 32 numbers at a time on AVX2 CPUs);
+    # the numbers after the last full unroll must be rounded once too.
+    rng = np.random.default_rng(1)
+    for size in (1, 5, 15, 16, 17, 29, 31, 32, 33, 47, 63, 100, 127, 128, 129, 200, 255, 257, 300):
+        target = rng.standard_normal(size).astype(dtype)
+        x = rng.standard_normal(size).astype(dtype)
+        alpha = -(0.1 + 2.0**-30)
+        expected = exact_fma(target, x, alpha)
+        np.testing.assert_array_equal(_add_scaled_(target, x, alpha), expected, err_msg=f"size {size}")
+
+
 def test_a_zero_alpha_keeps_inf_times_zero_as_nan_like_pytorch():
     target = np.array([1.0, 2.0])
     with np.errstate(invalid="ignore"):
