@@ -389,7 +389,7 @@ FLOOR_RUNNERS = (
 )
 
 
-def floor(quick: bool = False, rounds: int | None = None, clock: str = "cpu") -> dict:
+def floor(quick: bool = False, rounds: int | None = None, clock: str = "wall") -> dict:
     """Median microseconds per call of the per-sample fast path with its outer products
     written as usual, replaced by a constant fill, and left out, beside the ordinary pass,
     in the interleaved rounds of the table (one thread)."""

@@ -745,6 +745,19 @@ def test_fast_path_gives_the_gradients_in_the_order_argnums_names_them():
     close_trees(ours, looped, rtol=1e-12, atol=1e-15)
 
 
+def test_a_refused_parameter_of_a_later_argument_is_named_by_its_own_path():
+    # Parameters are numbered argument after argument whatever argnums' order: the message
+    # must find the leaf of the second differentiated argument, not the first one's.
+    def loss(w, s, x):
+        return (F.linear(x[None], w) * s["scale"]).sum()
+
+    w, s = mg.tensor(np.ones((2, 3))), {"scale": mg.tensor(np.ones(2))}
+    fast = vmap(grad(loss, argnums=(1, 0)), in_dims=(None, None, 0))
+    fast(w, s, mg.tensor(np.ones((4, 3))))
+    assert fast.last_path == "loop"
+    assert fast.fallback_reason.startswith("parameter argument 1['scale'] is used by 'mul'"), fast.fallback_reason
+
+
 def test_fast_path_with_a_layer_used_twice_and_several_rows_per_sample_matches_torch(torch):
     shared, model, loss, X, y = _shared_layer_case()
     params = detached_params(model)

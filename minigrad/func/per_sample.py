@@ -645,13 +645,22 @@ def trace_and_replay(func: Callable, kwargs: dict, positions: tuple[int, ...], p
     return PerSampleGradients(params, replay.stacks, _upstreams(losses, replay.stacks), losses.detach())
 
 
-def _parameter_path(plan, positions: tuple[int, ...], index: int) -> str:
-    """The path of parameter ``index`` (the leaves of the differentiated arguments, argument
-    after argument), for messages."""
+def _parameter_ranges(plan, positions: tuple[int, ...]):
+    """(argument position, index of its first parameter, its number of leaves) for each
+    differentiated argument: trace_and_replay numbers the parameters argument after argument,
+    in the order of the arguments (not of ``positions``)."""
+    start = 0
     for position in sorted(positions):
-        if index < len(plan.leaves[position]):
-            return plan.paths[position][index]
-        index -= len(plan.leaves[position])
+        count = len(plan.leaves[position])
+        yield position, start, count
+        start += count
+
+
+def _parameter_path(plan, positions: tuple[int, ...], index: int) -> str:
+    """The path of parameter ``index``, for messages."""
+    for position, start, count in _parameter_ranges(plan, positions):
+        if index < start + count:
+            return plan.paths[position][index - start]
     raise IndexError(index)
 
 
@@ -708,11 +717,8 @@ def vmapped_grad(grad_fn: GradTransform, args: tuple, kwargs: dict, plan) -> tup
     except (NotBatchable, IndexError, ValueError) as reason:
         return None, str(reason)
     per_sample = [Tensor._from_op(gradients.per_sample(i)) for i in range(len(gradients.params))]
-    pieces, start = {}, 0
-    for position in sorted(positions):  # the parameters come in the order of the arguments
-        count = len(plan.leaves[position])
-        pieces[position] = tree_unflatten(plan.specs[position], per_sample[start:start + count])
-        start += count
+    pieces = {position: tree_unflatten(plan.specs[position], per_sample[start:start + count])
+              for position, start, count in _parameter_ranges(plan, positions)}
     grads = pieces[positions[0]] if isinstance(grad_fn.argnums, int) else tuple(pieces[p] for p in positions)
     return ((grads, gradients.losses) if grad_fn.with_value else grads), None
 
